@@ -1,0 +1,32 @@
+# Everything a fresh machine needs is installed from this file and pyproject.toml.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench docs snapshots clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## demo: lint every shipped example (the broken one makes this exit 1 on purpose)
+demo: $(STAMP)
+	$(BIN)/amlforge lint examples/
+
+## test: the whole suite, with the real oracles
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## bench: performance figures and ratios against azure-ai-ml (not a test)
+bench: $(STAMP)
+	$(BIN)/python bench/bench_lint.py
+
+## docs: regenerate docs/ from the rule catalog
+docs: $(STAMP)
+	$(BIN)/python -m amlforge.policies.docs
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
