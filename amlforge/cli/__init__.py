@@ -1,0 +1,55 @@
+"""The ``amlforge`` command line: parse arguments, call one library function, format, exit.
+
+Commands live one per module in this package and are imported only when invoked, so that
+``amlforge lint`` does not pay for the imports of ``amlforge lock`` or ``amlforge smoke``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from amlforge import __version__
+
+# command name -> "module:attribute" of its click command. Keep sorted.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "lint": ("amlforge.cli.lint", "Lint az-ml YAML and amlforge specs before deploying."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(entry[0])
+        return module.command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Use the short help from COMMANDS so that --help imports no command module.
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="amlforge")
+def cli() -> None:
+    """amlforge: catch Azure ML online endpoint deploy failures before you deploy."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="amlforge")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

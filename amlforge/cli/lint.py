@@ -1,0 +1,75 @@
+"""``amlforge lint PATH...``: pre-deploy checks of az-ml YAML."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from amlforge.cli._common import handle_errors, parse_pairs
+from amlforge.reporters import FORMATS
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="Lowest severity that makes the exit code 1 (default: warning, or the config).")
+@click.option("--select", multiple=True, help="Only these rule IDs, prefixes or names (repeatable, or comma list).")
+@click.option("--ignore", multiple=True, help="Skip these rule IDs, prefixes or names.")
+@click.option("--profile", type=click.Choice(["dev", "test", "prod"]), default=None,
+              help="Profile whose rules apply (prod adds high-availability and security rules).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a field in every file, as az ml --set does (e.g. --set endpoint_name=my-ep).")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Fill {{NAME}} placeholders.")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Project root; referenced paths outside it are reported.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="Configuration file (default: .amlforge.toml or pyproject.toml [tool.amlforge]).")
+@click.option("--baseline", type=click.Path(path_type=Path), default=None,
+              help="Accept the findings recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(path_type=Path), default=None,
+              help="Record the current findings as the baseline and exit 0.")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the report to a file instead of standard output.")
+@handle_errors
+def command(paths: tuple[Path, ...], fmt: str, fail_on: str | None, select: tuple[str, ...],
+            ignore: tuple[str, ...], profile: str | None, overrides: tuple[str, ...],
+            variables: tuple[str, ...], root: Path | None, config_file: Path | None,
+            baseline: Path | None, write_baseline: Path | None, output: Path | None) -> None:
+    """Lint az-ml online endpoint, deployment and environment YAML before deploying.
+
+    PATHS are files or folders (default: the current folder). Exit codes: 0 clean,
+    1 findings at or above --fail-on, 2 bad usage or unreadable input.
+    """
+    from amlforge.policies.config import Baseline, build_config, load_config
+    from amlforge.policies.engine import lint
+    from amlforge.reporters import render
+    from amlforge.specs.loader import LoadOptions, find_root
+
+    given = list(paths) or [Path(".")]
+    project_root = root or find_root(given)
+    table, source = load_config(project_root, config_file)
+    split = lambda values: [v for value in values for v in value.split(",") if v.strip()]  # noqa: E731
+    config = build_config(table, source, select=split(select), ignore=split(ignore), fail_on=fail_on,
+                          profile=profile, baseline=baseline)
+    load = LoadOptions(root=project_root, overrides=parse_pairs(overrides, "--set"),
+                       variables=dict(parse_pairs(variables, "--var")), profile=config.profile)
+    report = lint(given, config, load)
+    if write_baseline is not None:
+        from amlforge.generators.writer import write_atomic
+
+        write_atomic(write_baseline, Baseline.render(report.findings))
+        click.echo(f"wrote {len(report.findings)} findings to {write_baseline}", err=True)
+        sys.exit(0)
+    color = output is None and fmt == "text" and sys.stdout.isatty()
+    text = render(report, fmt, color=color)
+    if output is not None:
+        from amlforge.generators.writer import write_atomic
+
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(report.exit_code)

@@ -1,0 +1,164 @@
+"""Lint configuration: ``[tool.amlforge]`` in pyproject.toml or ``.amlforge.toml``, plus the CLI.
+
+Keys (all optional)::
+
+    [tool.amlforge]
+    select = ["AML"]            # rule ID prefixes or names to run (default: all)
+    ignore = ["AML602"]         # rule ID prefixes or names to skip
+    fail_on = "warning"         # error | warning | info
+    profile = "prod"            # dev | test | prod (rules may run only in some profiles)
+    baseline = "amlforge-baseline.json"
+    [tool.amlforge.severity]
+    AML305 = "error"            # per-rule severity (ID or name)
+    [tool.amlforge.options]
+    memory_factor = 2.5         # rule options (see each rule's docs)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amlforge.errors import Location, UserInputError
+from amlforge.policies.registry import Finding, Rule, Severity
+
+PROFILES = ("dev", "test", "prod")
+_KEYS = {"select", "ignore", "fail_on", "profile", "baseline", "severity", "options", "exclude"}
+
+
+@dataclass
+class Baseline:
+    """Findings accepted as they are: matched by rule, file and message (not line numbers)."""
+
+    path: Path
+    entries: set[tuple[str, str, str]] = field(default_factory=set)
+
+    def accepts(self, finding: Finding) -> bool:
+        return (finding.rule, finding.location.file, finding.message) in self.entries
+
+    @classmethod
+    def read(cls, path: Path) -> Baseline:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entries = {(d["rule"], d["path"], d["message"]) for d in data["findings"]}
+        except FileNotFoundError:
+            raise UserInputError("baseline file not found", Location(str(path)),
+                                 "create it with: amlforge lint PATHS --write-baseline FILE") from None
+        except (ValueError, KeyError, TypeError) as e:
+            raise UserInputError(f"not an amlforge baseline file ({e.__class__.__name__})", Location(str(path)),
+                                 "recreate it with --write-baseline") from None
+        return cls(path, entries)
+
+    @staticmethod
+    def render(findings: list[Finding]) -> str:
+        rows = sorted({(f.rule, f.location.file, f.message) for f in findings if not f.fatal})
+        data = {"version": 1, "findings": [{"rule": r, "path": p, "message": m} for r, p, m in rows]}
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+@dataclass
+class LintConfig:
+    """Which rules run, at which severity, and what fails the run."""
+
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, Severity] = field(default_factory=dict)
+    fail_on: Severity = Severity.WARNING
+    profile: str = "dev"
+    baseline: Baseline | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    source: str = ""
+
+    @staticmethod
+    def _matches(patterns: list[str], r: Rule) -> bool:
+        return any(r.id.startswith(p.upper()) or r.name == p.lower() for p in patterns)
+
+    def enabled(self, r: Rule) -> bool:
+        """Whether rule ``r`` runs under this configuration."""
+        if self.select and not self._matches(self.select, r):
+            return False
+        return not self._matches(self.ignore, r)
+
+    def severity_for(self, rule_id: str, name: str) -> Severity | None:
+        return self.severity.get(rule_id) or self.severity.get(name)
+
+
+def _as_list(value: Any, key: str, where: Location) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise UserInputError(f"'{key}' should be a list of rule IDs or names", where, f'write {key} = ["AML3"]')
+
+
+def load_config(root: Path, explicit: Path | None = None) -> tuple[dict[str, Any], str]:
+    """Read the raw ``[tool.amlforge]`` table: the given file, else .amlforge.toml or pyproject.toml in root."""
+    import tomllib
+
+    candidates = [explicit] if explicit else [root / ".amlforge.toml", root / "pyproject.toml"]
+    for path in candidates:
+        if path is None or not path.is_file():
+            if explicit:
+                raise UserInputError("configuration file not found", Location(str(explicit)), "check the path")
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise UserInputError(f"invalid TOML: {e}", Location(os.path.relpath(path)), "fix the TOML syntax") from None
+        table = data.get("tool", {}).get("amlforge") if path.name == "pyproject.toml" else data.get("tool", {}).get(
+            "amlforge", data)
+        if table is None:
+            continue
+        return table, os.path.relpath(path)
+    return {}, ""
+
+
+def build_config(
+    table: dict[str, Any],
+    source: str = "",
+    *,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    fail_on: str | None = None,
+    profile: str | None = None,
+    baseline: Path | None = None,
+    severity: dict[str, str] | None = None,
+) -> LintConfig:
+    """Merge a configuration table with command-line values (the CLI wins)."""
+    where = Location(source or "configuration")
+    unknown = set(table) - _KEYS
+    if unknown:
+        import difflib
+
+        key = sorted(unknown)[0]
+        close = difflib.get_close_matches(key, sorted(_KEYS), n=1)
+        raise UserInputError(f"unknown configuration key '{key}'", where,
+                             f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(sorted(_KEYS))}")
+    cfg = LintConfig(source=source)
+    cfg.select = select if select else _as_list(table.get("select", []), "select", where)
+    cfg.ignore = _as_list(table.get("ignore", []), "ignore", where) + (ignore or [])
+    cfg.exclude = _as_list(table.get("exclude", []), "exclude", where)
+    try:
+        cfg.fail_on = Severity.parse(fail_on or table.get("fail_on", "warning"))
+        for key, value in {**table.get("severity", {}), **(severity or {})}.items():
+            cfg.severity[key.upper() if key.upper().startswith("AML") else key.lower()] = Severity.parse(value)
+    except (ValueError, AttributeError) as e:
+        raise UserInputError(str(e), where, "use error, warning or info") from None
+    cfg.profile = profile or table.get("profile", "dev")
+    if cfg.profile not in PROFILES:
+        raise UserInputError(f"unknown profile '{cfg.profile}'", where, f"use one of: {', '.join(PROFILES)}")
+    options = table.get("options", {})
+    if not isinstance(options, dict):
+        raise UserInputError("'options' should be a table", where, "write [tool.amlforge.options]")
+    cfg.options = dict(options)
+    base = baseline or (Path(table["baseline"]) if table.get("baseline") else None)
+    if base is not None:
+        cfg.baseline = Baseline.read(base)
+    return cfg
+
+
+__all__ = ["Baseline", "LintConfig", "PROFILES", "build_config", "load_config"]

@@ -1,0 +1,198 @@
+"""Run the catalog over a project: load problems + rule violations -> findings.
+
+The engine, not the rules, turns places into file:line:col, applies the configuration
+(select, ignore, per-rule severity), inline suppressions and the baseline, and sorts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from amlforge.errors import Location
+from amlforge.policies.config import LintConfig
+from amlforge.policies.registry import Finding, Registry, Rule, Severity, Violation, load_catalog
+from amlforge.specs.loader import LoadOptions, LoadProblem, load_project
+from amlforge.specs.project import Project
+
+_SUPPRESS = re.compile(r"#\s*amlforge:\s*(ignore|ignore-file)\[([A-Za-z0-9_,\s-]+)\]")
+UNUSED_SUPPRESSION = "AML009"
+
+
+@dataclass
+class LintReport:
+    """Result of one lint run."""
+
+    findings: list[Finding]
+    project: Project | None
+    files: int
+    fail_on: Severity
+    suppressed: int = 0
+    baselined: int = 0
+    rules_run: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 findings at or above the fail level, 2 unreadable input."""
+        if any(f.fatal for f in self.findings):
+            return 2
+        if any(f.severity.rank >= self.fail_on.rank for f in self.findings):
+            return 1
+        return 0
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Severity}
+        for f in self.findings:
+            out[f.severity.value] += 1
+        return out
+
+
+@dataclass
+class _Suppressions:
+    by_line: dict[tuple[str, int], set[str]] = field(default_factory=dict)
+    by_file: dict[str, set[str]] = field(default_factory=dict)
+    where: dict[tuple[str, int, str], Location] = field(default_factory=dict)
+    used: set[tuple[str, int, str]] = field(default_factory=set)
+
+
+def run_checks(project: Project, rules: Iterable[Rule]) -> list[tuple[Rule, Violation]]:
+    """Run each rule's check and pair it with its violations."""
+    out = []
+    for r in rules:
+        if r.check is None or not r.applies(project.profile):
+            continue
+        for v in r.check(project):
+            out.append((r, v))
+    return out
+
+
+def _finding(r: Rule, location: Location, message: str, hint: str, severity: Severity | None) -> Finding:
+    return Finding(r.id, r.name, severity or r.severity, location, message, hint, r.prevents, r.fatal)
+
+
+def _scan_suppressions(files: dict[str, list[str]], registry: Registry) -> _Suppressions:
+    sup = _Suppressions()
+    for display, lines in files.items():
+        for number, text in enumerate(lines, start=1):
+            if "amlforge:" not in text:
+                continue
+            for m in _SUPPRESS.finditer(text):
+                ids = {registry.get(x).id if registry.get(x) else x.strip().upper() for x in m.group(2).split(",")}
+                ids.discard("")
+                if m.group(1) == "ignore-file":
+                    sup.by_file.setdefault(display, set()).update(ids)
+                else:
+                    # a comment alone on its line covers the next line; a trailing one its own line
+                    target = number + 1 if text.lstrip().startswith("#") else number
+                    sup.by_line.setdefault((display, target), set()).update(ids)
+                for rid in ids:
+                    sup.where[(display, number if m.group(1) == "ignore" else 0, rid)] = Location(
+                        display, number, m.start() + 1
+                    )
+    return sup
+
+
+def _suppressed(sup: _Suppressions, f: Finding) -> bool:
+    loc = f.location
+    ids = sup.by_line.get((loc.file, loc.line), set())
+    if f.rule in ids:
+        key_line = loc.line if (loc.file, loc.line) in sup.by_line else loc.line
+        # record which comment was used: own line, or the line above
+        for candidate in (loc.line, loc.line - 1):
+            if (loc.file, candidate, f.rule) in sup.where:
+                sup.used.add((loc.file, candidate, f.rule))
+                break
+        else:  # pragma: no cover - defensive
+            sup.used.add((loc.file, key_line, f.rule))
+        return True
+    if f.rule in sup.by_file.get(loc.file, set()):
+        sup.used.add((loc.file, 0, f.rule))
+        return True
+    return False
+
+
+def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: LoadOptions | None = None) -> LintReport:
+    """Lint az-ml YAML under ``paths``: the library function behind ``amlforge lint``.
+
+    Raises:
+        UserInputError: a path does not exist or holds nothing to lint.
+    """
+    config = config or LintConfig()
+    load = load or LoadOptions(profile=config.profile)
+    registry = load_catalog()
+    result = load_project(paths, load)
+    project = result.project
+    project.options.update(config.options)
+    active = [r for r in registry if config.enabled(r)]
+    raw: list[Finding] = []
+    for problem in result.problems:
+        raw.append(_problem_finding(registry, problem))
+    for r, v in run_checks(project, active):
+        raw.append(_finding(r, v.location, v.message, v.hint, v.severity))
+    return finish(raw, project, config, registry, files=len(project.documents) + _failed_files(result.problems))
+
+
+def _failed_files(problems: Iterable[LoadProblem]) -> int:
+    return len({p.location.file for p in problems if p.fatal})
+
+
+def _problem_finding(registry: Registry, problem: LoadProblem) -> Finding:
+    r = registry.get(problem.code)
+    if r is None:  # pragma: no cover - every loader code is declared; a test checks it
+        raise KeyError(problem.code)
+    return Finding(r.id, r.name, r.severity, problem.location, problem.message, problem.hint, r.prevents,
+                   problem.fatal or r.fatal)
+
+
+def finish(raw: list[Finding], project: Project | None, config: LintConfig, registry: Registry, files: int) -> LintReport:
+    """Apply configuration, suppressions and baseline; sort; build the report."""
+    findings: list[Finding] = []
+    texts: dict[str, list[str]] = {}
+    if project is not None:
+        for doc in project.documents:
+            texts[doc.display] = doc.source.lines
+    for f in raw:
+        r = registry.get(f.rule)
+        if r is not None and not f.fatal and not config.enabled(r):
+            continue
+        override = config.severity_for(f.rule, f.name)
+        if override is not None and not f.fatal:
+            f = Finding(f.rule, f.name, override, f.location, f.message, f.hint, f.prevents, f.fatal)
+        findings.append(f)
+    for f in findings:
+        if f.location.file not in texts:
+            texts[f.location.file] = _read_lines(f.location.file)
+    sup = _scan_suppressions(texts, registry)
+    kept = [f for f in findings if f.fatal or not _suppressed(sup, f)]
+    suppressed = len(findings) - len(kept)
+    unused_rule = registry.get(UNUSED_SUPPRESSION)
+    if unused_rule is not None and config.enabled(unused_rule):
+        for (file, line, rid), loc in sorted(sup.where.items(), key=lambda kv: (kv[1].file, kv[1].line, kv[0][2])):
+            if (file, line, rid) not in sup.used:
+                known = registry.get(rid) is not None
+                kept.append(_finding(
+                    unused_rule, loc,
+                    f"suppression of {rid} is unused" if known else f"suppression names unknown rule {rid}",
+                    "remove it, or move it next to the line the finding points at" if known else
+                    "use a rule ID from 'amlforge rules'", None))
+    baselined = 0
+    if config.baseline is not None:
+        before = len(kept)
+        kept = [f for f in kept if f.fatal or not config.baseline.accepts(f)]
+        baselined = before - len(kept)
+    kept.sort(key=Finding.sort_key)
+    return LintReport(kept, project, files, config.fail_on, suppressed, baselined,
+                      rules_run=sum(1 for r in registry if config.enabled(r)))
+
+
+def _read_lines(display: str) -> list[str]:
+    try:
+        with open(display, encoding="utf-8", errors="replace") as f:
+            return f.read(2_000_000).splitlines()
+    except OSError:
+        return []
+
+
+__all__ = ["LintReport", "finish", "lint", "run_checks"]

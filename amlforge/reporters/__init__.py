@@ -1,0 +1,25 @@
+"""Reporters: findings to text for people and to machine formats for CI.
+
+Each format is one module with a ``render(report) -> str`` function.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from amlforge.policies.engine import LintReport
+
+FORMATS = ("text", "json", "sarif", "junit", "github")
+
+
+def render(report: LintReport, fmt: str, *, color: bool = False) -> str:
+    """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`)."""
+    module = importlib.import_module(f"amlforge.reporters.{fmt}_report")
+    if fmt == "text":
+        return module.render(report, color=color)
+    return module.render(report)
+
+
+__all__ = ["FORMATS", "render"]

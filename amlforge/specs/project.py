@@ -1,0 +1,184 @@
+"""``Project``: everything one run sees, with cross-file facts computed once.
+
+A :class:`Document` is one YAML file with its source map and, when it validated, its spec.
+A :class:`Loaded` pairs a spec object with the document (and the path inside it) it came from,
+so that a rule can say ``deployment.at("request_settings", "request_timeout_ms")`` and the
+framework can turn that into ``blue.yml:12:25``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from amlforge.errors import Location
+from amlforge.specs.source import SourceMap, YamlPath
+
+if TYPE_CHECKING:
+    from amlforge.specs.deployment import OnlineDeploymentBase
+    from amlforge.specs.endpoint import OnlineEndpointBase
+    from amlforge.specs.environment import EnvironmentSpec
+    from amlforge.specs.model import ModelSpec
+
+T = TypeVar("T")
+
+#: Document kinds the loader recognises.
+KINDS = (
+    "managed_endpoint",
+    "kubernetes_endpoint",
+    "managed_deployment",
+    "kubernetes_deployment",
+    "environment",
+    "model",
+)
+
+
+@dataclass(eq=False)
+class Document:
+    """One YAML file: where it is, what kind it is, its data, source map and spec."""
+
+    path: Path
+    display: str
+    kind: str
+    data: dict[str, Any]
+    source: SourceMap
+    spec: Any = None
+    explicit: bool = True
+
+    @property
+    def family(self) -> str:
+        """``endpoint``, ``deployment``, ``environment`` or ``model``."""
+        return self.kind.rsplit("_", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A place in a document that a finding can point at."""
+
+    doc: Document
+    path: YamlPath = ()
+
+    def location(self, *, key: bool = False) -> Location:
+        """File, line and column of the value (or of its nearest spelled-out ancestor)."""
+        return self.doc.source.locate(self.path, key=key)
+
+    def at(self, *more: str | int) -> Anchor:
+        """A place below this one."""
+        return Anchor(self.doc, self.path + tuple(more))
+
+    @property
+    def spelled_out(self) -> bool:
+        """Whether the file itself contains this value (rather than a default)."""
+        return self.doc.source.has(self.path)
+
+
+@dataclass(frozen=True)
+class LocalPath:
+    """A path a spec refers to, resolved against the YAML file that names it."""
+
+    raw: str
+    path: Path
+    exists: bool
+    inside_root: bool
+    is_dir: bool
+
+
+@dataclass(eq=False)
+class Loaded(Generic[T]):
+    """A spec object with the document and path it was read from."""
+
+    spec: T
+    doc: Document
+    prefix: YamlPath = ()
+
+    def at(self, *path: str | int) -> Anchor:
+        """Anchor for a value inside this spec (path relative to the spec)."""
+        return Anchor(self.doc, self.prefix + tuple(path))
+
+    @property
+    def name(self) -> str | None:
+        """The spec's ``name``, when it has one."""
+        return getattr(self.spec, "name", None)
+
+    @property
+    def label(self) -> str:
+        """A short human name: the spec name, or the file name."""
+        return self.name or self.doc.path.name
+
+
+@dataclass(eq=False)
+class EndpointGroup:
+    """An endpoint and the deployments that name it (either may be missing from the run)."""
+
+    name: str
+    endpoint: Loaded[OnlineEndpointBase] | None = None
+    deployments: list[Loaded[OnlineDeploymentBase]] = field(default_factory=list)
+
+    def deployment(self, name: str) -> Loaded[OnlineDeploymentBase] | None:
+        """The deployment called ``name`` (names are case-insensitive in Azure)."""
+        for dep in self.deployments:
+            if dep.spec.name and dep.spec.name.lower() == name.lower():
+                return dep
+        return None
+
+
+@dataclass(eq=False)
+class Project:
+    """Everything one lint run sees."""
+
+    root: Path
+    documents: list[Document] = field(default_factory=list)
+    endpoints: list[Loaded[OnlineEndpointBase]] = field(default_factory=list)
+    deployments: list[Loaded[OnlineDeploymentBase]] = field(default_factory=list)
+    environments: list[Loaded[EnvironmentSpec]] = field(default_factory=list)
+    models: list[Loaded[ModelSpec]] = field(default_factory=list)
+    profile: str = "dev"
+    options: dict[str, Any] = field(default_factory=dict)
+    _path_cache: dict[tuple[Path, str], LocalPath] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def groups(self) -> dict[str, EndpointGroup]:
+        """Endpoints with their deployments, keyed by lower-cased endpoint name."""
+        groups: dict[str, EndpointGroup] = {}
+        for ep in self.endpoints:
+            if ep.spec.name:
+                groups.setdefault(ep.spec.name.lower(), EndpointGroup(ep.spec.name)).endpoint = ep
+        for dep in self.deployments:
+            if dep.spec.endpoint_name:
+                key = dep.spec.endpoint_name.lower()
+                groups.setdefault(key, EndpointGroup(dep.spec.endpoint_name)).deployments.append(dep)
+        return groups
+
+    def group_of(self, deployment: Loaded[OnlineDeploymentBase]) -> EndpointGroup | None:
+        """The endpoint group a deployment belongs to."""
+        name = deployment.spec.endpoint_name
+        return self.groups.get(name.lower()) if name else None
+
+    def local_path(self, owner: Loaded[Any], raw: str) -> LocalPath:
+        """Resolve a path written in ``owner``'s YAML file (relative to that file)."""
+        base = owner.doc.path.parent
+        key = (base, raw)
+        cached = self._path_cache.get(key)
+        if cached is None:
+            path = Path(os.path.normpath(base / os.path.expanduser(raw)))
+            real = Path(os.path.realpath(path))
+            root = Path(os.path.realpath(self.root))
+            inside = real == root or root in real.parents
+            cached = LocalPath(raw, path, path.exists(), inside, path.is_dir())
+            self._path_cache[key] = cached
+        return cached
+
+
+def is_local_path(value: str) -> bool:
+    """Whether a path-like value refers to the local file system (not azureml:, http, datastore)."""
+    lowered = value.lower()
+    return not (
+        lowered.startswith(("azureml:", "http://", "https://", "wasbs://", "abfss://", "adl://", "git+", "docker://"))
+        or "://" in lowered
+    )
+
+
+__all__ = ["Anchor", "Document", "EndpointGroup", "KINDS", "LocalPath", "Loaded", "Project", "is_local_path"]

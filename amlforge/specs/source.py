@@ -1,0 +1,325 @@
+"""Read YAML into plain data plus a source map: the file, line and column of every value.
+
+PyYAML's C composer builds the node graph (with marks); this module turns nodes into Python
+values itself, so that it can record where each value came from, notice duplicate keys
+(PyYAML silently keeps the last one, as azure-ai-ml does), and bound the work an alias-heavy
+document can cause (a "billion laughs" file composes to a few nodes but expands to billions).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from amlforge.errors import Location, UserInputError
+
+try:  # the C loader is 10-20x faster; fall back when PyYAML was built without libyaml
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+YamlPath = tuple[str | int, ...]
+
+#: Largest YAML file amlforge reads. az-ml files are a few KB; anything this size is a mistake.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+#: Largest number of values one document may expand to (aliases count each time they are used).
+MAX_NODES = 100_000
+#: Deepest nesting accepted.
+MAX_DEPTH = 64
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
+# A whole unquoted value that is only a placeholder: `key: {{NAME}}` or `- {{NAME}}`.
+# Unquoted, YAML reads it as a nested flow mapping, so it is quoted before parsing.
+_BARE_PLACEHOLDER_LINE = re.compile(
+    r"^(?P<lead>(?:\s*-\s+)?\s*[^\s#'\"{][^#'\"]*?:\s+|\s*-\s+)"
+    r"(?P<ph>\{\{\s*[A-Za-z_][A-Za-z0-9_.-]*\s*\}\})(?P<tail>\s*(?:#.*)?)$"
+)
+
+_constructor = yaml.constructor.SafeConstructor()
+_SCALARS = {
+    "tag:yaml.org,2002:null": _constructor.construct_yaml_null,
+    "tag:yaml.org,2002:bool": _constructor.construct_yaml_bool,
+    "tag:yaml.org,2002:int": _constructor.construct_yaml_int,
+    "tag:yaml.org,2002:float": _constructor.construct_yaml_float,
+}
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A ``{{NAME}}`` value that no ``--var`` filled in."""
+
+    path: YamlPath
+    name: str
+
+
+@dataclass(frozen=True)
+class DuplicateKey:
+    """A mapping key given twice; the later value wins (as in azure-ai-ml)."""
+
+    path: YamlPath
+    line: int
+    column: int
+    first_line: int
+
+
+@dataclass
+class SourceMap:
+    """Where every value of one YAML document came from.
+
+    ``values`` maps a path (mapping keys and list indexes from the document root) to the
+    1-based (line, column) where the value starts; ``keys`` to where its key starts.
+    """
+
+    file: str
+    values: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    duplicates: list[DuplicateKey] = field(default_factory=list)
+    placeholders: list[Placeholder] = field(default_factory=list)
+    overrides: dict[YamlPath, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    def locate(self, path: YamlPath, *, key: bool = False) -> Location:
+        """The location of ``path``, or of its nearest ancestor that the file spells out.
+
+        Args:
+            path: Path from the document root.
+            key: Point at the key rather than the value (for "unknown key" findings).
+        """
+        probe = tuple(path)
+        while True:
+            table = self.keys if key else self.values
+            pos = table.get(probe) or self.values.get(probe)
+            if pos is not None:
+                return Location(self.file, pos[0], pos[1])
+            if not probe:
+                return Location(self.file, 1, 1)
+            probe = probe[:-1]
+            key = True  # a missing child is reported at its parent's key
+
+    def has(self, path: YamlPath) -> bool:
+        """Whether the file itself spells out ``path``."""
+        return tuple(path) in self.values
+
+
+class _Builder:
+    def __init__(self, smap: SourceMap, variables: dict[str, str]) -> None:
+        self.smap = smap
+        self.variables = variables
+        self.count = 0
+
+    def build(self, node: yaml.Node, path: YamlPath, depth: int, stack: tuple[int, ...]) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise UserInputError(
+                f"the document expands to more than {MAX_NODES:,} values",
+                _mark(self.smap.file, node.start_mark),
+                "this looks like a YAML alias bomb; remove the anchors (&) and aliases (*) "
+                "that refer to each other",
+            )
+        if depth > MAX_DEPTH:
+            raise UserInputError(
+                f"the document nests deeper than {MAX_DEPTH} levels",
+                _mark(self.smap.file, node.start_mark),
+                "flatten the structure; az-ml files are a few levels deep",
+            )
+        pos = (node.start_mark.line + 1, node.start_mark.column + 1)
+        self.smap.values.setdefault(path, pos)
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        if id(node) in stack:
+            raise UserInputError(
+                "the document refers to itself through an alias",
+                _mark(self.smap.file, node.start_mark),
+                "remove the recursive alias",
+            )
+        inner = stack + (id(node),)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,), depth + 1, inner) for i, item in enumerate(node.value)]
+        return self._mapping(node, path, depth, inner)
+
+    def _scalar(self, node: yaml.ScalarNode, path: YamlPath) -> Any:
+        construct = _SCALARS.get(node.tag)
+        if construct is not None:
+            return construct(node)
+        value = node.value  # str, and timestamps/binary kept as their text
+        if "{{" in value:
+            value = self._substitute(value, path)
+        return value
+
+    def _substitute(self, value: str, path: YamlPath) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in self.variables:
+                return self.variables[name]
+            self.smap.placeholders.append(Placeholder(path, name))
+            return match.group(0)
+
+        return _PLACEHOLDER.sub(replace, value)
+
+    def _mapping(self, node: yaml.MappingNode, path: YamlPath, depth: int, stack: tuple[int, ...]) -> dict:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self._merge(result, value_node, path, depth, stack)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise UserInputError(
+                    "a mapping key must be a plain value, not a list or mapping",
+                    _mark(self.smap.file, key_node.start_mark),
+                    "if this is a {{PLACEHOLDER}}, quote it or pass --var",
+                )
+            key = self._scalar(key_node, path)
+            if not isinstance(key, str):
+                key = str(key).lower() if isinstance(key, bool) else str(key)
+            child = path + (key,)
+            kpos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in result:
+                first = self.smap.keys.get(child, kpos)
+                self.smap.duplicates.append(DuplicateKey(child, kpos[0], kpos[1], first[0]))
+                # the later value wins: forget where the earlier one was
+                for table in (self.smap.values, self.smap.keys):
+                    for stale in [p for p in table if p[: len(child)] == child]:
+                        del table[stale]
+            self.smap.keys[child] = kpos
+            result[key] = self.build(value_node, child, depth + 1, stack)
+        return result
+
+    def _merge(self, result: dict, node: yaml.Node, path: YamlPath, depth: int, stack: tuple[int, ...]) -> None:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        for source in sources:
+            merged = self.build(source, path, depth + 1, stack)
+            if not isinstance(merged, dict):
+                raise UserInputError(
+                    "a merge key (<<) must refer to a mapping",
+                    _mark(self.smap.file, source.start_mark),
+                    "point << at an anchored mapping",
+                )
+            for key, value in merged.items():
+                result.setdefault(key, value)
+
+
+def _mark(file: str, mark: Any) -> Location:
+    if mark is None:
+        return Location(file, 1, 1)
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def _yaml_hint(problem: str, line_text: str) -> str:
+    if "\\t" in problem or "'\\t'" in problem or "\t" in line_text[: len(line_text) - len(line_text.lstrip())]:
+        return "YAML does not allow tabs for indentation; indent with spaces"
+    if "{{" in line_text:
+        return "quote the {{PLACEHOLDER}} value, or pass --var NAME=VALUE"
+    if "mapping values are not allowed" in problem:
+        return "a value that contains ': ' must be quoted"
+    if "duplicate anchor" in problem or "undefined alias" in problem:
+        return "define each anchor (&name) once, before the aliases (*name) that use it"
+    if "unacceptable character" in problem or "special characters are not allowed" in problem:
+        return "the file contains control characters; is it a binary file?"
+    if "expected a single document" in problem:
+        return "keep one az-ml resource per file (no '---' separators)"
+    return "check the indentation and quoting around this position"
+
+
+def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a text file that amlforge must parse, with clear errors for everything odd.
+
+    Raises:
+        UserInputError: missing, unreadable, too large, binary or not UTF-8.
+    """
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise UserInputError(
+                f"file is {size / 1_048_576:.1f} MiB, larger than the {max_bytes / 1_048_576:.0f} MiB "
+                "limit for configuration files",
+                Location(display, 1, 1),
+                "pass the az-ml YAML files themselves, not data or model files",
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UserInputError("no such file", Location(display), "check the path") from None
+    except IsADirectoryError:
+        raise UserInputError("is a directory, not a file", Location(display), "check the path") from None
+    except PermissionError:
+        raise UserInputError("permission denied", Location(display), "make the file readable") from None
+    except OSError as e:
+        raise UserInputError(f"cannot read file: {e.strerror}", Location(display), "check the path") from None
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        line = raw.count(b"\n", 0, offset) + 1
+        raise UserInputError(
+            "file contains NUL bytes: it is binary, not YAML",
+            Location(display, line, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1),
+            "pass the az-ml YAML files themselves, not model or data files",
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise UserInputError(
+            f"file is not valid UTF-8 (byte 0x{raw[e.start]:02x})",
+            Location(display, line, column),
+            "save the file as UTF-8",
+        ) from None
+
+
+def _quote_bare_placeholders(text: str) -> str:
+    if "{{" not in text:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if "{{" in line:
+            m = _BARE_PLACEHOLDER_LINE.match(line)
+            if m:
+                line = f'{m.group("lead")}"{m.group("ph")}"{m.group("tail")}'
+        out.append(line)
+    return "\n".join(out)
+
+
+def parse_yaml(text: str, display: str, variables: dict[str, str] | None = None) -> tuple[Any, SourceMap]:
+    """Parse one YAML document into plain data and its :class:`SourceMap`.
+
+    ``{{NAME}}`` placeholders are filled from ``variables``; the ones left are recorded.
+
+    Raises:
+        UserInputError: malformed YAML, alias bombs, recursion, complex keys.
+    """
+    smap = SourceMap(display, lines=text.splitlines())
+    prepared = _quote_bare_placeholders(text)
+    try:
+        node = yaml.compose(prepared, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = e.problem or e.context or "invalid YAML"
+        line_text = smap.lines[mark.line] if mark is not None and mark.line < len(smap.lines) else ""
+        detail = f"{problem}" + (f" ({e.context})" if e.context and e.problem else "")
+        raise UserInputError(f"invalid YAML: {detail}", _mark(display, mark), _yaml_hint(problem, line_text)) from None
+    except yaml.YAMLError as e:  # pragma: no cover - unmarked errors are rare
+        raise UserInputError(f"invalid YAML: {e}", Location(display, 1, 1), "check the file") from None
+    except RecursionError:
+        raise UserInputError(
+            "the document nests too deeply to parse",
+            Location(display, 1, 1),
+            "flatten the structure; az-ml files are a few levels deep",
+        ) from None
+    if node is None:
+        return None, smap
+    data = _Builder(smap, variables or {}).build(node, (), 0, ())
+    return data, smap
+
+
+__all__ = [
+    "DuplicateKey",
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
+    "Placeholder",
+    "SourceMap",
+    "YamlPath",
+    "parse_yaml",
+    "read_text",
+]
