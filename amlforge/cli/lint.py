@@ -28,6 +28,8 @@ from amlforge.reporters import FORMATS
               help="Project root; referenced paths outside it are reported.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="Configuration file (default: .amlforge.toml or pyproject.toml [tool.amlforge]).")
+@click.option("--quota", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Quota figures (YAML) for the quota rules; default: the documented limits.")
 @click.option("--baseline", type=click.Path(path_type=Path), default=None,
               help="Accept the findings recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(path_type=Path), default=None,
@@ -38,26 +40,23 @@ from amlforge.reporters import FORMATS
 def command(paths: tuple[Path, ...], fmt: str, fail_on: str | None, select: tuple[str, ...],
             ignore: tuple[str, ...], profile: str | None, overrides: tuple[str, ...],
             variables: tuple[str, ...], root: Path | None, config_file: Path | None,
-            baseline: Path | None, write_baseline: Path | None, output: Path | None) -> None:
+            quota: Path | None, baseline: Path | None, write_baseline: Path | None,
+            output: Path | None) -> None:
     """Lint az-ml online endpoint, deployment and environment YAML before deploying.
 
     PATHS are files or folders (default: the current folder). Exit codes: 0 clean,
     1 findings at or above --fail-on, 2 bad usage or unreadable input.
     """
-    from amlforge.policies.config import Baseline, build_config, load_config
-    from amlforge.policies.engine import lint
+    from amlforge.policies.config import Baseline
+    from amlforge.policies.engine import lint_paths
     from amlforge.reporters import render
-    from amlforge.specs.loader import LoadOptions, find_root
 
-    given = list(paths) or [Path(".")]
-    project_root = root or find_root(given)
-    table, source = load_config(project_root, config_file)
-    split = lambda values: [v for value in values for v in value.split(",") if v.strip()]  # noqa: E731
-    config = build_config(table, source, select=split(select), ignore=split(ignore), fail_on=fail_on,
-                          profile=profile, baseline=baseline)
-    load = LoadOptions(root=project_root, overrides=parse_pairs(overrides, "--set"),
-                       variables=dict(parse_pairs(variables, "--var")), profile=config.profile)
-    report = lint(given, config, load)
+    split = lambda values: [v.strip() for value in values for v in value.split(",") if v.strip()]  # noqa: E731
+    report = lint_paths(
+        list(paths), root=root, config_file=config_file, select=split(select), ignore=split(ignore),
+        fail_on=fail_on, profile=profile, baseline=baseline, quota=quota,
+        overrides=parse_pairs(overrides, "--set"), variables=dict(parse_pairs(variables, "--var")),
+    )
     if write_baseline is not None:
         from amlforge.generators.writer import write_atomic
 

@@ -8,6 +8,7 @@ Keys (all optional)::
     fail_on = "warning"         # error | warning | info
     profile = "prod"            # dev | test | prod (rules may run only in some profiles)
     baseline = "amlforge-baseline.json"
+    quota = "quota.yaml"        # quota figures (see amlforge.specs.quota)
     [tool.amlforge.severity]
     AML305 = "error"            # per-rule severity (ID or name)
     [tool.amlforge.options]
@@ -26,7 +27,7 @@ from amlforge.errors import Location, UserInputError
 from amlforge.policies.registry import Finding, Rule, Severity
 
 PROFILES = ("dev", "test", "prod")
-_KEYS = {"select", "ignore", "fail_on", "profile", "baseline", "severity", "options", "exclude"}
+_KEYS = {"select", "ignore", "fail_on", "profile", "baseline", "severity", "options", "exclude", "quota"}
 
 
 @dataclass
@@ -71,6 +72,7 @@ class LintConfig:
     baseline: Baseline | None = None
     options: dict[str, Any] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)
+    quota_file: Path | None = None
     source: str = ""
 
     @staticmethod
@@ -127,6 +129,8 @@ def build_config(
     profile: str | None = None,
     baseline: Path | None = None,
     severity: dict[str, str] | None = None,
+    quota: Path | None = None,
+    base_dir: Path | None = None,
 ) -> LintConfig:
     """Merge a configuration table with command-line values (the CLI wins)."""
     where = Location(source or "configuration")
@@ -155,7 +159,9 @@ def build_config(
     if not isinstance(options, dict):
         raise UserInputError("'options' should be a table", where, "write [tool.amlforge.options]")
     cfg.options = dict(options)
-    base = baseline or (Path(table["baseline"]) if table.get("baseline") else None)
+    here = base_dir or Path(".")
+    cfg.quota_file = quota or (here / table["quota"] if table.get("quota") else None)
+    base = baseline or (here / table["baseline"] if table.get("baseline") else None)
     if base is not None:
         cfg.baseline = Baseline.read(base)
     return cfg

@@ -125,6 +125,10 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
     result = load_project(paths, load)
     project = result.project
     project.options.update(config.options)
+    if config.quota_file is not None:
+        from amlforge.specs.quota import load_quota
+
+        project.quota = load_quota(config.quota_file)
     active = [r for r in registry if config.enabled(r)]
     raw: list[Finding] = []
     for problem in result.problems:
@@ -132,6 +136,35 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
     for r, v in run_checks(project, active):
         raw.append(_finding(r, v.location, v.message, v.hint, v.severity))
     return finish(raw, project, config, registry, files=len(project.documents) + _failed_files(result.problems))
+
+
+def lint_paths(
+    paths: Sequence[Path | str],
+    *,
+    root: Path | None = None,
+    config_file: Path | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    fail_on: str | None = None,
+    profile: str | None = None,
+    baseline: Path | None = None,
+    quota: Path | None = None,
+    overrides: Sequence[tuple[str, str]] = (),
+    variables: dict[str, str] | None = None,
+) -> LintReport:
+    """Lint with configuration discovered from the project root, as ``amlforge lint`` does."""
+    from amlforge.policies.config import build_config, load_config
+    from amlforge.specs.loader import find_root
+
+    given = [Path(p) for p in paths] or [Path(".")]
+    project_root = Path(root) if root else find_root(given)
+    table, source = load_config(project_root, config_file)
+    base_dir = Path(source).parent if source else project_root
+    config = build_config(table, source, select=list(select), ignore=list(ignore), fail_on=fail_on,
+                          profile=profile, baseline=baseline, quota=quota, base_dir=base_dir)
+    load = LoadOptions(root=project_root, overrides=list(overrides), variables=dict(variables or {}),
+                       profile=config.profile)
+    return lint(given, config, load)
 
 
 def _failed_files(problems: Iterable[LoadProblem]) -> int:
@@ -172,6 +205,8 @@ def finish(raw: list[Finding], project: Project | None, config: LintConfig, regi
         for (file, line, rid), loc in sorted(sup.where.items(), key=lambda kv: (kv[1].file, kv[1].line, kv[0][2])):
             if (file, line, rid) not in sup.used:
                 known = registry.get(rid) is not None
+                if known and not config.enabled(registry.get(rid)):
+                    continue  # the rule is switched off here; its suppressions are not stale
                 kept.append(_finding(
                     unused_rule, loc,
                     f"suppression of {rid} is unused" if known else f"suppression names unknown rule {rid}",
@@ -195,4 +230,4 @@ def _read_lines(display: str) -> list[str]:
         return []
 
 
-__all__ = ["LintReport", "finish", "lint", "run_checks"]
+__all__ = ["LintReport", "finish", "lint", "lint_paths", "run_checks"]

@@ -65,10 +65,11 @@ class EnvironmentSpec(SpecModel):
                 "environment_source", "an environment needs a Docker image or a build context: give image or build"
             )
         if self.image is not None and self.build is not None:
-            raise PydanticCustomError("environment_source", "give either image or build, not both")
+            raise PydanticCustomError("environment_source", "give either image or build, not both", {"field": "build"})
         if self.conda_file is not None and self.image is None:
             raise PydanticCustomError(
-                "environment_source", "conda_file needs image: the conda environment is built on top of it"
+                "environment_source", "conda_file needs image: the conda environment is built on top of it",
+                {"field": "conda_file"},
             )
         return self
 

@@ -386,6 +386,11 @@ def validation_problems(doc: Document, cls: type, error: Any) -> list[LoadProble
             problems.append(LoadProblem(
                 "AML104", doc.source.locate(tuple(path)),
                 f"'{_dotted(path)}' is {_show(value)}, expected one of {', '.join(expected)}", hint))
+        elif kind == "environment_source":
+            at = tuple(path) + ((err["ctx"]["field"],) if err.get("ctx", {}).get("field") else ())
+            problems.append(LoadProblem(
+                "AML104", doc.source.locate(at, key=True), err["msg"],
+                "an environment is either a base image (optionally with conda_file) or a Docker build context"))
         else:
             message = err["msg"]
             if kind == "string_too_short":

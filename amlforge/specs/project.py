@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from amlforge.specs.endpoint import OnlineEndpointBase
     from amlforge.specs.environment import EnvironmentSpec
     from amlforge.specs.model import ModelSpec
+    from amlforge.specs.quota import QuotaSpec
+    from amlforge.specs.sku import SkuCatalog
 
 T = TypeVar("T")
 
@@ -137,7 +139,28 @@ class Project:
     models: list[Loaded[ModelSpec]] = field(default_factory=list)
     profile: str = "dev"
     options: dict[str, Any] = field(default_factory=dict)
+    quota: QuotaSpec | None = None
     _path_cache: dict[tuple[Path, str], LocalPath] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def skus(self) -> SkuCatalog:
+        """The managed online SKU catalog."""
+        from amlforge.specs.sku import load_catalog
+
+        return load_catalog()
+
+    @property
+    def quota_figures(self) -> QuotaSpec:
+        """Quota from --quota, or the documented defaults."""
+        if self.quota is None:
+            from amlforge.specs.quota import QuotaSpec
+
+            self.quota = QuotaSpec()
+        return self.quota
+
+    def option(self, name: str, default: Any) -> Any:
+        """A rule option from the configuration ([tool.amlforge.options])."""
+        return self.options.get(name, default)
 
     @cached_property
     def groups(self) -> dict[str, EndpointGroup]:

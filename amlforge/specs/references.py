@@ -73,8 +73,8 @@ def check_asset_ref(kind: str):  # noqa: ANN201 - returns a pydantic validator
         if parse_asset_ref(value) is None:
             raise PydanticCustomError(
                 "asset_reference",
-                "'{value}' is not a {kind} reference: registered assets need the azureml: prefix",
-                {"value": value, "kind": kind},
+                "'{value}' is not {article} {kind} reference: registered assets need the azureml: prefix",
+                {"value": value, "kind": kind, "article": "an" if kind[0] in "aeiou" else "a"},
             )
         return value
 

@@ -36,6 +36,6 @@ def check(project: Project) -> Iterator[Violation]:
         if not resolved.exists:
             yield Violation(
                 anchor,
-                f"{what} '{resolved.raw}' does not exist (looked for {resolved.path})",
+                f"{what} '{resolved.raw}' does not exist",
                 "fix the path; relative paths start at the folder of this YAML file",
             )

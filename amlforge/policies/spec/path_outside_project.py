@@ -22,6 +22,7 @@ model:
 ```
 """
 
+import os
 from collections.abc import Iterator
 
 from amlforge.policies._helpers import local_paths
@@ -35,6 +36,7 @@ def check(project: Project) -> Iterator[Violation]:
         if resolved.exists and not resolved.inside_root:
             yield Violation(
                 anchor,
-                f"{what} '{resolved.raw}' resolves outside the project root {project.root}",
+                f"{what} '{resolved.raw}' resolves outside the project root "
+                f"(to {os.path.relpath(resolved.path, project.root)})",
                 "move it into the project, or pass --root when the project is larger",
             )

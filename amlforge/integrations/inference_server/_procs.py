@@ -1,0 +1,201 @@
+"""Process-tree helpers for the smoke server (Linux ``/proc``; POSIX process groups).
+
+The inference server is gunicorn: a master process that forks one worker per
+``--worker_count``. The master is started in a new session, so it leads its own
+process group, and every process it starts carries an environment marker
+(:data:`MARKER_ENV`). Stopping the server therefore has three nets:
+
+1. ``SIGTERM`` to the process group (gunicorn's graceful stop), so that the
+   master reaps its workers itself: this machine's PID 1, like many container
+   init processes, does not reap orphans, and a worker killed after its master
+   stays a zombie forever;
+2. after a short grace period, ``SIGKILL`` to the workers (the master, still
+   alive, reaps them), then to the master and the whole group;
+3. a final sweep over ``/proc`` for any process that still carries the marker
+   (for example a grandchild the scoring script started in its own session).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+#: Environment variable set (to a random run id) on the server and inherited by
+#: every process it starts; used to find stragglers.
+MARKER_ENV = "AMLFORGE_SMOKE_RUN"
+
+#: Signal on which the server processes dump every thread's Python stack to the
+#: log (``faulthandler.register`` in the launcher). SIGURG is ignored by
+#: default, so sending it to a process without the handler does no harm, and
+#: gunicorn does not reset it in its workers.
+STACK_DUMP_SIGNAL = signal.SIGURG
+
+_PROC = Path("/proc")
+
+
+def _stat(pid: int) -> tuple[int, int, str, int] | None:
+    """Return ``(ppid, pgid, state, starttime)`` of a process, or None if it is gone."""
+    try:
+        raw = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
+    rest = raw[raw.rfind(")") + 2 :].split()
+    try:
+        return int(rest[1]), int(rest[2]), rest[0], int(rest[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _all_pids() -> list[int]:
+    try:
+        return [int(p.name) for p in _PROC.iterdir() if p.name.isdigit()]
+    except OSError:
+        return []
+
+
+def is_alive(pid: int) -> bool:
+    """True if ``pid`` exists and is not a zombie."""
+    st = _stat(pid)
+    return st is not None and st[2] not in ("Z", "X")
+
+
+def children(pid: int) -> list[int]:
+    """Direct, live children of ``pid``."""
+    out = []
+    for p in _all_pids():
+        st = _stat(p)
+        if st is not None and st[0] == pid and st[2] not in ("Z", "X"):
+            out.append(p)
+    return out
+
+
+def descendants(pid: int) -> list[int]:
+    """All live descendants of ``pid`` (children first)."""
+    parent_of: dict[int, int] = {}
+    for p in _all_pids():
+        st = _stat(p)
+        if st is not None and st[2] not in ("Z", "X"):
+            parent_of[p] = st[0]
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        nxt = [p for p, pp in parent_of.items() if pp in frontier and p not in found]
+        found.extend(nxt)
+        frontier = nxt
+    return found
+
+
+def marked_processes(run_id: str) -> list[int]:
+    """Live processes whose environment has ``AMLFORGE_SMOKE_RUN=<run_id>``."""
+    needle = f"{MARKER_ENV}={run_id}".encode()
+    out = []
+    for p in _all_pids():
+        if p == os.getpid():
+            continue
+        try:
+            env = (_PROC / str(p) / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in env.split(b"\0") and is_alive(p):
+            out.append(p)
+    return out
+
+
+def _kill(pids: Iterable[int], sig: int) -> None:
+    for p in pids:
+        try:
+            os.kill(p, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _wait(proc: subprocess.Popen, timeout: float) -> bool:
+    try:
+        proc.wait(timeout=max(timeout, 0.0))
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def dump_stacks(proc: subprocess.Popen) -> list[int]:
+    """Ask the server's workers (or the master if it has none) to log their Python stacks.
+
+    Returns:
+        The process ids that were signalled.
+    """
+    if proc.poll() is not None:
+        return []
+    targets = children(proc.pid) or [proc.pid]
+    _kill(targets, STACK_DUMP_SIGNAL)
+    return targets
+
+
+def stop_server(proc: subprocess.Popen, run_id: str, *, grace_s: float = 2.0) -> None:
+    """Stop the server started as ``proc`` (a session leader) and everything it started.
+
+    Safe to call more than once and after the server has exited on its own. A
+    second Ctrl-C while this runs escalates straight to ``SIGKILL``.
+
+    Args:
+        proc: The gunicorn master (started with ``start_new_session=True``).
+        run_id: The value of :data:`MARKER_ENV` given to the server.
+        grace_s: How long gunicorn gets for its graceful stop before workers are killed.
+    """
+    try:
+        _stop(proc, run_id, grace_s)
+    except KeyboardInterrupt:
+        _stop(proc, run_id, 0.0)
+        raise
+
+
+def _stop(proc: subprocess.Popen, run_id: str, grace_s: float) -> None:
+    pgid = proc.pid
+    if proc.poll() is None:
+        _killpg(pgid, signal.SIGTERM)
+        if not _wait(proc, grace_s):
+            # Workers stuck in init() or run() ignore SIGTERM. Kill them first so that
+            # the master, which is in its graceful-stop loop and no longer respawns
+            # workers, reaps them and exits by itself.
+            _kill(descendants(proc.pid), signal.SIGKILL)
+            if not _wait(proc, 1.5):
+                _killpg(pgid, signal.SIGKILL)
+                _kill([proc.pid], signal.SIGKILL)
+                proc.wait()
+    # The master is gone (and reaped). Anything left in its group or carrying the
+    # marker is a straggler: kill it.
+    _killpg(pgid, signal.SIGKILL)
+    deadline = time.monotonic() + 3.0
+    while True:
+        left = marked_processes(run_id)
+        if not left or time.monotonic() > deadline:
+            break
+        _kill(left, signal.SIGKILL)
+        time.sleep(0.05)
+
+
+def set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
+    """``preexec_fn``: have the kernel send SIGTERM to the server if amlforge dies.
+
+    Best effort (Linux only). It covers amlforge being killed with SIGKILL, where no
+    ``finally`` block runs: gunicorn then stops its workers itself.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    except Exception:
+        pass
