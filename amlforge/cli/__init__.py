@@ -16,7 +16,7 @@ from amlforge import __version__
 # command name -> "module:attribute" of its click command. Keep sorted.
 COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("amlforge.cli.lint", "Lint az-ml YAML and amlforge specs before deploying."),
-    "lock": ("amlforge.cli.lock", "Pin conda environments with conda-lock (lock files + pinned conda file)."),
+    "lock": ("amlforge.cli.lock", "Pin conda environments with conda-lock."),
 }
 
 

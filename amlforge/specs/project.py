@@ -9,6 +9,7 @@ framework can turn that into ``blue.yml:12:25``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +19,7 @@ from amlforge.errors import Location
 from amlforge.specs.source import SourceMap, YamlPath
 
 if TYPE_CHECKING:
+    from amlforge.specs.conda import CondaFile
     from amlforge.specs.deployment import OnlineDeploymentBase
     from amlforge.specs.endpoint import OnlineEndpointBase
     from amlforge.specs.environment import EnvironmentSpec
@@ -141,6 +143,47 @@ class Project:
     options: dict[str, Any] = field(default_factory=dict)
     quota: QuotaSpec | None = None
     _path_cache: dict[tuple[Path, str], LocalPath] = field(default_factory=dict, repr=False)
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: Any, factory: Callable[[], Any]) -> Any:
+        """Compute a cross-rule fact once per run (e.g. a parsed score.py) and cache it."""
+        if key not in self._memo:
+            self._memo[key] = factory()
+        return self._memo[key]
+
+    def conda_for(self, env: Loaded[EnvironmentSpec]) -> CondaFile | None:
+        """The parsed conda file of an environment (inline or a local path); None when absent or unreadable."""
+        return self.memo(("conda", id(env)), lambda: self._load_conda(env))
+
+    def _load_conda(self, env: Loaded[EnvironmentSpec]) -> CondaFile | None:
+        from amlforge.specs.conda import load_conda_file, parse_conda
+        from amlforge.specs.loader import display_path
+
+        value = env.spec.conda_file
+        if isinstance(value, dict):
+            return parse_conda(value, env.doc.source, env.prefix + ("conda_file",))
+        if isinstance(value, str) and is_local_path(value):
+            resolved = self.local_path(env, value)
+            if resolved.exists and not resolved.is_dir:
+                conda, _, _ = load_conda_file(resolved.path, display_path(resolved.path))
+                return conda
+        return None
+
+    def environment_of(self, deployment: Loaded[OnlineDeploymentBase]) -> Loaded[EnvironmentSpec] | None:
+        """The inline environment of a deployment, or a standalone environment file it names by reference."""
+        for env in self.environments:
+            if env.doc is deployment.doc:
+                return env
+        ref = deployment.spec.environment
+        if isinstance(ref, str):
+            from amlforge.specs.references import parse_asset_ref
+
+            parsed = parse_asset_ref(ref)
+            if parsed is not None:
+                for env in self.environments:
+                    if env.spec.name == parsed.name and (parsed.version is None or str(env.spec.version) == parsed.version):
+                        return env
+        return None
 
     @cached_property
     def skus(self) -> SkuCatalog:

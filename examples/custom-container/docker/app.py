@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import os
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
@@ -27,9 +28,8 @@ from pydantic import BaseModel
 log = logging.getLogger("iris-byoc")
 logging.basicConfig(level=logging.INFO)
 
-MODEL_ROOT = os.getenv("MODEL_ROOT") or os.getenv("AZUREML_MODEL_DIR") or "/var/azureml-app/model-mount"
+MODEL_ROOT = os.getenv("MODEL_ROOT") or os.getenv("AZUREML_MODEL_DIR") or "/var/iris-model"
 
-app = FastAPI(title="iris-byoc")
 weights: dict | None = None
 
 
@@ -44,13 +44,21 @@ def find_weights(root: str) -> str:
     return hits[0]
 
 
-@app.on_event("startup")
 def load_model() -> None:
     global weights
     path = find_weights(MODEL_ROOT)
     with open(path, encoding="utf-8") as fh:
         weights = json.load(fh)
     log.info("loaded %s (%s classes)", path, len(weights["classes"]))
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI):
+    load_model()
+    yield
+
+
+app = FastAPI(title="iris-byoc", lifespan=lifespan)
 
 
 def predict_proba(row: list[float]) -> list[float]:
