@@ -349,6 +349,9 @@ def read_conda_file(conda_file: Path) -> CondaFile:
             spec = str(item).strip()
             if not spec:
                 raise bad("empty dependency", _line(node))
+            if re.search(r"\s-\s", spec):
+                raise bad(f"dependency {spec!r} looks like two entries joined into one",
+                          _line(node), "check the indentation of the next line")
             requirements.append(Requirement(spec, _conda_name(spec), "conda", _line(node)))
         elif isinstance(item, dict) and set(item) == {"pip"}:
             pip_node = _mapping_get(node, "pip")
@@ -1158,6 +1161,8 @@ _NETWORK = re.compile(
 )
 _NOT_FOUND = re.compile(r"could not find subdir|404 Not Found|\b404\b|does not exist",
                         re.IGNORECASE)
+_BAD_SPEC = re.compile(r"Invalid(?:MatchSpec|VersionSpec|Version|PackageName)Error|"
+                       r"InvalidSpec|Can't parse conda spec")
 _PLATFORM_FAIL = re.compile(r"Could not lock the environment for platform (\S+?):?$")
 _EXC_LINE = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit)): (.*)$")
 
@@ -1186,6 +1191,26 @@ def _solver_block(lines: Sequence[str]) -> tuple[str, str] | None:
         if m:
             return m.group(1), m.group(2)
     return None
+
+
+def _without_tracebacks(lines: Sequence[str]) -> list[str]:
+    """Output lines with Python traceback frames removed (the final error line stays)."""
+    out: list[str] = []
+    skipping = False
+    for line in lines:
+        if line.startswith("Traceback (most recent call last)"):
+            skipping = True
+            continue
+        if skipping:
+            if line and not line[0].isspace() and _EXC_LINE.match(line):
+                skipping = False
+                out.append(line)
+            continue
+        if line.startswith("During handling of the above exception") or \
+                line.startswith("The above exception was the direct cause"):
+            continue
+        out.append(line)
+    return out
 
 
 def _last_exception(lines: Sequence[str]) -> tuple[str, str] | None:
@@ -1227,28 +1252,80 @@ def _unsolvable(env: CondaFile, platform: str, manager: Literal["conda", "pip"],
     )
 
 
+def _failing_channel(env: CondaFile, message: str,
+                     channels: Sequence[str]) -> tuple[str, int]:
+    """The channel (as written) a gateway error is about, and its conda-file line."""
+    lines = dict(zip(env.channels, env.channel_lines, strict=False))
+    for channel in channels:
+        expanded = os.path.expandvars(channel).rstrip("/")
+        probes = [expanded]
+        if "://" not in expanded:
+            probes.append(f"/{expanded}/")
+        if expanded.startswith("file://"):
+            probes.append(unquote(urlparse(expanded).path))
+        if any(p and p in message for p in probes):
+            return channel, lines.get(channel, 0)
+    url = re.search(r"[a-z]+://[^\s)'`]+", message)
+    return (url.group(0) if url else "(unknown)"), 0
+
+
+def _bad_requirement(env: CondaFile, message: str) -> Requirement | None:
+    """The conda requirement an invalid-spec error is about, if it can be told."""
+    tokens = [t.removesuffix(".*") for t in re.findall(r"'([^']+)'", message)]
+    for req in env.conda_requirements:
+        compact = re.sub(r"\s+", "", req.spec)
+        if any(t and t.replace(" ", "") in compact for t in tokens):
+            return req
+    return None
+
+
 def _classify_failure(env: CondaFile, lines: Sequence[str], platforms: Sequence[str],
-                      pypi_url: str) -> AmlforgeError:
+                      pypi_url: str, channels: Sequence[str] = ()) -> AmlforgeError:
     text = "\n".join(lines)
-    tail = "\n".join(lines[-25:])
+    tail = "\n".join(_without_tracebacks(lines)[-25:])
     block = _solver_block(lines)
     if block is not None:
         platform, message = block
         first = _first_line(message)
         if "GatewayError" in message or "FetchRepoDataError" in message \
                 or "UnavailableInvalidChannel" in message or "ChannelNotFound" in message:
-            url = re.search(r"(?:url|channel) \(?'?([a-z]+://[^\s)']+)", message)
-            channel = url.group(1) if url else ""
+            channel, line = _failing_channel(env, message, channels)
             if _NETWORK.search(message):
-                cause = _first_line(message.splitlines()[-1])
+                cause = _first_line(message.splitlines()[-1]).removeprefix("Caused by: ")
                 return IndexUnreachableError(
-                    f"cannot reach conda channel {channel or '(unknown)'}: {cause}",
-                    env.location(), "check the network, proxy or channel URL", message)
+                    f"cannot reach conda channel {channel}: {cause}",
+                    env.location(line), "check the network, proxy or channel URL", message)
             if _NOT_FOUND.search(message):
-                return ChannelNotFoundError(f"channel not found: {first}", env.location(),
-                                            "fix the channel name or URL in the conda file")
-            return LockError(f"conda channel error: {first}", env.location(), "", message)
+                return ChannelNotFoundError(
+                    f"channel {channel} not found: {first}", env.location(line),
+                    "fix the channel name or URL in the conda file")
+            return LockError(f"conda channel {channel}: {first}", env.location(line), "",
+                             message)
+        if _BAD_SPEC.search(message):
+            req = _bad_requirement(env, message)
+            return CondaFileError(
+                f"invalid conda requirement{f' {req.spec!r}' if req else ''}: {first}",
+                env.location(req.line if req else 0),
+                "use conda match spec syntax, e.g. 'numpy>=1.26,<2' or 'python=3.11'")
         return _unsolvable(env, platform, "conda", message)
+    bad_specs = [m for m in re.findall(r"Failed to turn `([^`]*)` into a MatchSpec", text)
+                 if m != "{spec}"]
+    if bad_specs:
+        spec = bad_specs[-1].strip()
+        req = next((r for r in env.conda_requirements if r.spec == spec), None)
+        return CondaFileError(
+            f"invalid conda requirement {spec!r}",
+            env.location(req.line if req else 0),
+            "use conda match spec syntax, e.g. 'numpy>=1.26,<2' or 'python=3.11'")
+    if "InvalidRequirement" in text:
+        exc = _last_exception(lines)
+        stripped = {ln.strip() for ln in lines}
+        req = next((r for r in env.pip_requirements if r.spec in stripped), None)
+        return CondaFileError(
+            f"invalid pip requirement{f' {req.spec!r}' if req else ''}: "
+            f"{exc[1] if exc else _first_line(tail)}",
+            env.location(req.line if req else 0),
+            "use PEP 508 syntax, e.g. 'requests>=2.31,<3'")
     if "SolverProblemError" in text or "version solving failed" in text:
         exc = _last_exception(lines)
         explanation = exc[1] if exc else _first_line(tail)
@@ -1436,7 +1513,7 @@ def lock_conda_file(
             raise LockError(f"conda-lock did not finish within {timeout:.0f} s",
                             env.location(), "raise the timeout or check the network")
         if code != 0 or not tmp_lock.exists():
-            raise _classify_failure(env, lines, plats, index)
+            raise _classify_failure(env, lines, plats, index, channels)
 
         lock_bytes = tmp_lock.read_bytes()
         _, packages = _parse_lock_data(yaml.load(lock_bytes, Loader=_YamlLoader),

@@ -177,6 +177,11 @@ class Registry:
             raise RegistryError(f"duplicate rule ID {new.id} in {new.module} and {self._rules[new.id].module}")
         if not NAME_PATTERN.match(new.name) or new.name.startswith(BANNED_NAME_PREFIXES):
             raise RegistryError(f"rule name '{new.name}' is not a kebab-case name of the flagged pattern")
+        from amlforge.policies.failure_modes import CODES
+
+        unknown = [p for p in new.prevents if p not in CODES]
+        if unknown:
+            raise RegistryError(f"{new.id} prevents unknown error codes {unknown}; see policies/failure_modes.py")
         if new.name in self._by_name:
             raise RegistryError(f"duplicate rule name {new.name}")
         self._rules[new.id] = new

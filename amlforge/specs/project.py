@@ -169,6 +169,42 @@ class Project:
                 return conda
         return None
 
+    def model_size(self, deployment: Loaded[OnlineDeploymentBase]) -> tuple[int, str] | None:
+        """Bytes of the deployment's model and where the figure comes from, when known.
+
+        A local model path is measured on disk (all files below a folder). A registered model
+        (``azureml:...``) is sized from the ``model_sizes`` option, e.g.
+        ``[tool.amlforge.options] model_sizes = {"azureml:llm:3" = "14GiB"}``.
+        """
+        return self.memo(("model_size", id(deployment)), lambda: self._model_size(deployment))
+
+    def _model_size(self, deployment: Loaded[OnlineDeploymentBase]) -> tuple[int, str] | None:
+        from amlforge.specs.model import ModelSpec
+        from amlforge.specs.resources import parse_quantity
+
+        model = deployment.spec.model
+        if isinstance(model, ModelSpec) and model.path and is_local_path(model.path):
+            resolved = self.local_path(Loaded(model, deployment.doc, ("model",)), model.path)
+            if not resolved.exists:
+                return None
+            if not resolved.is_dir:
+                return resolved.path.stat().st_size, f"size of {model.path}"
+            total = 0
+            for dirpath, _, files in os.walk(resolved.path):
+                for f in files:
+                    try:
+                        total += os.path.getsize(os.path.join(dirpath, f))
+                    except OSError:
+                        pass
+            return total, f"size of {model.path}"
+        sizes = self.options.get("model_sizes") or {}
+        key = model if isinstance(model, str) else None
+        if key and key in sizes:
+            value = parse_quantity(str(sizes[key]).replace("GB", "G").replace("MB", "M"))
+            if value is not None:
+                return int(value), f"model_sizes option for {key}"
+        return None
+
     def environment_of(self, deployment: Loaded[OnlineDeploymentBase]) -> Loaded[EnvironmentSpec] | None:
         """The inline environment of a deployment, or a standalone environment file it names by reference."""
         for env in self.environments:
