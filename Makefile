@@ -24,9 +24,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_lint.py
 
-## docs: regenerate docs/ from the rule catalog
+## docs: regenerate docs/rules.md and docs/failure-modes.md from the rule catalog
 docs: $(STAMP)
 	$(BIN)/python -m amlforge.policies.docs
+
+## snapshots: rebuild the rule fixtures' expected findings (review the diff before committing)
+snapshots: $(STAMP)
+	UPDATE_SNAPSHOTS=1 $(BIN)/python -m pytest -q tests/policies/test_fixtures.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -15,7 +15,9 @@ from amlforge import __version__
 
 # command name -> "module:attribute" of its click command. Keep sorted.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "explain": ("amlforge.cli.explain", "Show the documentation of one rule."),
     "lint": ("amlforge.cli.lint", "Lint az-ml YAML and amlforge specs before deploying."),
+    "rules": ("amlforge.cli.rules", "List the rule catalog."),
     "lock": ("amlforge.cli.lock", "Pin conda environments with conda-lock."),
 }
 

@@ -205,12 +205,19 @@ class Requirement:
         name: Package name (conda name, or canonical PyPI name for pip).
         manager: ``"conda"`` or ``"pip"``.
         line: 1-based line in the conda file (0 if unknown).
+        column: 1-based column of the requirement text (0 if unknown).
     """
 
     spec: str
     name: str
     manager: Literal["conda", "pip"]
     line: int = 0
+    column: int = 0
+
+    @property
+    def where(self) -> str:
+        """``line N`` for messages."""
+        return f"line {self.line}" if self.line else "unknown line"
 
 
 @dataclass(frozen=True)
@@ -245,9 +252,13 @@ class CondaFile:
         """Requirements of the ``pip:`` section."""
         return tuple(r for r in self.requirements if r.manager == "pip")
 
-    def location(self, line: int = 0) -> Location:
+    def location(self, line: int = 0, column: int = 0) -> Location:
         """A :class:`Location` in this file."""
-        return Location(str(self.path), line)
+        return Location(str(self.path), line, column)
+
+    def requirement_location(self, req: Requirement | None) -> Location:
+        """The location of a requirement (the file alone when ``req`` is None)."""
+        return self.location(req.line, req.column) if req else self.location()
 
 
 _CONDA_NAME = re.compile(r"^\s*(?:[^\s:]+::)?([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
@@ -275,6 +286,10 @@ def _pip_name(spec: str) -> str:
 
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
+
+
+def _column(node: yaml.Node) -> int:
+    return node.start_mark.column + 1
 
 
 def _mapping_get(node: yaml.Node, key: str) -> yaml.Node | None:
@@ -343,7 +358,7 @@ def read_conda_file(conda_file: Path) -> CondaFile:
     if not isinstance(deps, list) or not isinstance(deps_node, yaml.SequenceNode):
         raise bad("'dependencies' must be a list", _line(deps_node))
     requirements: list[Requirement] = []
-    pip_lines: list[tuple[str, int]] = []
+    pip_lines: list[tuple[str, int, int]] = []
     for item, node in zip(deps, deps_node.value, strict=True):
         if isinstance(item, str | int | float) and not isinstance(item, bool):
             spec = str(item).strip()
@@ -352,7 +367,8 @@ def read_conda_file(conda_file: Path) -> CondaFile:
             if re.search(r"\s-\s", spec):
                 raise bad(f"dependency {spec!r} looks like two entries joined into one",
                           _line(node), "check the indentation of the next line")
-            requirements.append(Requirement(spec, _conda_name(spec), "conda", _line(node)))
+            requirements.append(
+                Requirement(spec, _conda_name(spec), "conda", _line(node), _column(node)))
         elif isinstance(item, dict) and set(item) == {"pip"}:
             pip_node = _mapping_get(node, "pip")
             pip_items = item["pip"] or []
@@ -362,10 +378,10 @@ def read_conda_file(conda_file: Path) -> CondaFile:
             for spec, pnode in zip(pip_items, nodes, strict=True):
                 if not isinstance(spec, str) or not spec.strip():
                     raise bad("pip requirements must be strings", _line(pnode))
-                pip_lines.append((spec.strip(), _line(pnode)))
+                pip_lines.append((spec.strip(), _line(pnode), _column(pnode)))
         else:
             raise bad("a dependency must be a package spec or a 'pip:' list", _line(node))
-    for spec, line in pip_lines:
+    for spec, line, column in pip_lines:
         if spec.startswith("-e ") or spec == "-e":
             continue  # conda-lock skips editable installs (with a warning)
         if spec.startswith("-"):
@@ -375,9 +391,9 @@ def read_conda_file(conda_file: Path) -> CondaFile:
                 "list packages only; use a 'pip-repositories:' key for extra indexes"
                 if "index" in option else "list the packages themselves in the 'pip:' section",
             )
-        requirements.append(Requirement(spec, _pip_name(spec), "pip", line))
+        requirements.append(Requirement(spec, _pip_name(spec), "pip", line, column))
     if pip_lines and not any(r.name == "python" for r in requirements if r.manager == "conda"):
-        pip_line = next(line for _, line in pip_lines)
+        pip_line = pip_lines[0][1]
         raise bad("a 'pip:' section needs python among the conda dependencies", pip_line,
                   "add e.g. 'python=3.11' to 'dependencies'")
     return CondaFile(
@@ -718,23 +734,24 @@ class LockStatus:
 
 
 def _describe_change(env: CondaFile, recorded: Mapping[str, Any],
-                     expected: Mapping[str, Any], pinned_file: Path) -> tuple[str, int]:
+                     expected: Mapping[str, Any],
+                     pinned_file: Path) -> tuple[str, Requirement | None]:
     name = env.path.name
     if recorded.get("conda_file") != expected["conda_file"]:
         locked = _pinned_names(pinned_file)
         for req in env.requirements:
             if locked is not None and req.name not in locked:
                 return (f"{name} changed since it was locked: {req.spec!r} "
-                        f"(line {req.line}) is not in the lock", req.line)
-        return f"{name} changed since it was locked", 0
-    for field_name, label in (("platforms", "platforms"), ("channels", "channels")):
-        if recorded.get(field_name) != expected[field_name]:
-            return (f"{label} changed: locked for {', '.join(recorded.get(field_name) or [])}, "
-                    f"now {', '.join(expected[field_name])}"), 0
+                        f"({req.where}) is not in the lock", req)
+        return f"{name} changed since it was locked", None
+    for key in ("platforms", "channels"):
+        if recorded.get(key) != expected[key]:
+            return (f"{key} changed: locked for {', '.join(recorded.get(key) or [])}, "
+                    f"now {', '.join(expected[key])}"), None
     for tool in ("amlforge", "conda-lock"):
         if recorded.get(tool) != expected[tool]:
-            return f"locked with {tool} {recorded.get(tool)}, now {expected[tool]}", 0
-    return "the lock key does not match its inputs", 0
+            return f"locked with {tool} {recorded.get(tool)}, now {expected[tool]}", None
+    return "the lock key does not match its inputs", None
 
 
 def _pinned_names(pinned_file: Path) -> set[str] | None:
@@ -756,8 +773,8 @@ def _status(env: CondaFile, paths: LockPaths, inputs: Mapping[str, Any]) -> Lock
     loc = env.location()
 
     def status(state: Literal["fresh", "missing", "stale"], reason: str = "",
-               line: int = 0) -> LockStatus:
-        return LockStatus(state, reason, paths, key, env.location(line) if line else loc)
+               req: Requirement | None = None) -> LockStatus:
+        return LockStatus(state, reason, paths, key, env.requirement_location(req) if req else loc)
 
     if not paths.pinned_file.exists():
         return status("missing", f"{paths.pinned_file.name} does not exist")
@@ -771,8 +788,8 @@ def _status(env: CondaFile, paths: LockPaths, inputs: Mapping[str, Any]) -> Lock
             recorded = json.loads(header.get("inputs", "{}"))
         except json.JSONDecodeError:
             recorded = {}
-        reason, line = _describe_change(env, recorded, inputs, paths.pinned_file)
-        return status("stale", reason, line)
+        reason, req = _describe_change(env, recorded, inputs, paths.pinned_file)
+        return status("stale", reason, req)
     if header.get("lockfile_sha256") != _sha256_file(paths.lockfile):
         return status("stale", f"{paths.lockfile.name} was changed after it was locked")
     return status("fresh")
@@ -935,6 +952,11 @@ def pip_index_url() -> str:
         return str(PyPI.simple_url)
     except Exception:  # noqa: BLE001
         return "https://pypi.org/simple"
+
+
+def _redact(url: str) -> str:
+    """``url`` without credentials, for messages."""
+    return re.sub(r"(?<=://)[^/@\s]+@", "***@", url)
 
 
 def _local_channel_dir(channel: str) -> Path | None:
@@ -1237,16 +1259,16 @@ def _unsolvable(env: CondaFile, platform: str, manager: Literal["conda", "pip"],
     part = "the pip: section" if manager == "pip" else "the environment"
     if len(conflicts) > 1:
         named = "conflicting requirements " + ", ".join(
-            f"{r.spec} (line {r.line})" for r in conflicts)
+            f"{r.spec} ({r.where})" for r in conflicts)
     elif conflicts:
-        named = f"requirement {conflicts[0].spec} (line {conflicts[0].line}) cannot be satisfied"
+        named = f"requirement {conflicts[0].spec} ({conflicts[0].where}) cannot be satisfied"
     else:
         named = _first_line(explanation)
     return UnsolvableEnvironmentError(
         f"cannot solve {part} for {platform}: {named}; an Azure ML image built from this "
         "conda file would fail with ImageBuildFailure",
         platform=platform, conflicts=conflicts, manager=manager,
-        location=env.location(conflicts[0].line if conflicts else 0),
+        location=env.requirement_location(conflicts[0] if conflicts else None),
         hint="relax or change one of these requirements, then run `amlforge lock` again",
         details=explanation,
     )
@@ -1305,7 +1327,7 @@ def _classify_failure(env: CondaFile, lines: Sequence[str], platforms: Sequence[
             req = _bad_requirement(env, message)
             return CondaFileError(
                 f"invalid conda requirement{f' {req.spec!r}' if req else ''}: {first}",
-                env.location(req.line if req else 0),
+                env.requirement_location(req),
                 "use conda match spec syntax, e.g. 'numpy>=1.26,<2' or 'python=3.11'")
         return _unsolvable(env, platform, "conda", message)
     bad_specs = [m for m in re.findall(r"Failed to turn `([^`]*)` into a MatchSpec", text)
@@ -1315,7 +1337,7 @@ def _classify_failure(env: CondaFile, lines: Sequence[str], platforms: Sequence[
         req = next((r for r in env.conda_requirements if r.spec == spec), None)
         return CondaFileError(
             f"invalid conda requirement {spec!r}",
-            env.location(req.line if req else 0),
+            env.requirement_location(req),
             "use conda match spec syntax, e.g. 'numpy>=1.26,<2' or 'python=3.11'")
     if "InvalidRequirement" in text:
         exc = _last_exception(lines)
@@ -1324,7 +1346,7 @@ def _classify_failure(env: CondaFile, lines: Sequence[str], platforms: Sequence[
         return CondaFileError(
             f"invalid pip requirement{f' {req.spec!r}' if req else ''}: "
             f"{exc[1] if exc else _first_line(tail)}",
-            env.location(req.line if req else 0),
+            env.requirement_location(req),
             "use PEP 508 syntax, e.g. 'requests>=2.31,<3'")
     if "SolverProblemError" in text or "version solving failed" in text:
         exc = _last_exception(lines)
@@ -1333,7 +1355,7 @@ def _classify_failure(env: CondaFile, lines: Sequence[str], platforms: Sequence[
     if _NETWORK.search(tail):
         host = re.search(r"host='([^']+)'", tail)
         exc = _last_exception(lines)
-        where = host.group(1) if host else pypi_url
+        where = _redact(pypi_url) if not host or host.group(1) in pypi_url else host.group(1)
         cause = "connection failed"
         for pattern, label in ((r"Connection refused", "connection refused"),
                                (r"NameResolutionError|Name or service not known|"
@@ -1345,13 +1367,13 @@ def _classify_failure(env: CondaFile, lines: Sequence[str], platforms: Sequence[
         return IndexUnreachableError(
             f"cannot reach the package index {where}: {cause}", env.location(),
             "check the network or proxy; amlforge resolves the pip: section against "
-            f"{pypi_url} (set PIP_INDEX_URL or pip's index-url to change it)",
+            f"{_redact(pypi_url)} (set PIP_INDEX_URL or pip's index-url to change it)",
             exc[1] if exc else tail)
     if "PackageNotFoundError" in text:
         exc = _last_exception(lines)
         return LockError(
             f"PyPI lookup failed: {exc[1] if exc else 'package not found'}", env.location(),
-            f"the index {pypi_url} must serve the PEP 503 simple API; set "
+            f"the index {_redact(pypi_url)} must serve the PEP 503 simple API; set "
             f"{_POETRY_URL_VAR} to a simple index URL", tail)
     if "channel configuration has changed" in text:
         return LockError(
@@ -1498,7 +1520,7 @@ def lock_conda_file(
                 emit("solve", f"solving conda packages for {m.group(1)}")
                 if has_pip:
                     emit("pip", f"resolving {len(env.pip_requirements)} pip requirement(s) "
-                         f"against {index} (this can take tens of seconds)")
+                         f"against {_redact(index)} (this can take tens of seconds)")
             elif line.startswith("Locking dependencies for"):
                 pass
             elif line.startswith("WARNING") or line.startswith("Warning"):

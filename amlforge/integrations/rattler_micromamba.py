@@ -339,7 +339,7 @@ async def _solve(
                       for n, d in keep.items()}
             locked = [
                 rec for group in found for rec in group
-                if (rec.name.normalized, str(rec.version), rec.build) in wanted
+                if (rec.name.normalized, str(rec.version), str(rec.build)) in wanted
             ]
     return await rattler.solve(
         sources=channels,

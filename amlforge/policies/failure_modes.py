@@ -47,7 +47,7 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
                 "their own operations with dependsOn."),
     FailureMode("SecretsInjectionError", "deployment",
                 "The endpoint identity cannot read referenced secrets.",
-                "Needs the secret store and role assignments in Azure; see amlforge azure validate."),
+                "Needs the secret store and the role assignments as they are in Azure at deploy time."),
     FailureMode("WorkspaceManagedNetworkNotReady", "deployment",
                 "The workspace managed VNet is not provisioned yet.",
                 "A property of the workspace at deploy time, not of the endpoint files."),

@@ -69,7 +69,9 @@ def _is_under(path: str, root: Path) -> bool:
     return p == r or p.startswith(r.rstrip(os.sep) + os.sep)
 
 
-def user_frame(text: str, user_roots: list[Path], exclude_roots: list[Path]) -> Frame | None:
+def user_frame(
+    text: str, user_roots: list[Path], exclude_roots: list[Path], *, prefer_dump: bool = False
+) -> Frame | None:
     """The innermost frame of the user's own code in ``text``.
 
     For tracebacks that is the last user frame (they list the most recent call
@@ -80,6 +82,7 @@ def user_frame(text: str, user_roots: list[Path], exclude_roots: list[Path]) -> 
         user_roots: Directories (or files) that hold the user's code.
         exclude_roots: Directories that never hold it (the Python environment), even
             when they are inside a user root.
+        prefer_dump: Look at stack dumps before tracebacks (for "still running" cases).
     """
 
     def is_user(f: Frame) -> bool:
@@ -91,9 +94,12 @@ def user_frame(text: str, user_roots: list[Path], exclude_roots: list[Path]) -> 
 
     found = [f for f in frames(text) if is_user(f)]
     tb = [f for f in found if not f.dump]
+    dumps = [f for f in found if f.dump]
+    if prefer_dump and dumps:
+        return dumps[0]
     if tb:
         return tb[-1]
-    return found[0] if found else None
+    return dumps[0] if dumps else None
 
 
 def exception_lines(text: str) -> list[str]:
@@ -136,6 +142,18 @@ def short_exception(line: str) -> str:
     return head + sep + rest
 
 
+def strip_noise(text: str) -> str:
+    """``text`` without the log records the server writes on every start that are not errors."""
+    kept: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        if _RECORD_RE.match(line):
+            skipping = any(n in line for n in _NOISE)
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def excerpt(text: str, *, max_lines: int = 60, user_roots: list[Path] | None = None) -> str:
     """A readable excerpt of the server log: noise removed, stack dumps shortened, tail kept.
 
@@ -145,16 +163,11 @@ def excerpt(text: str, *, max_lines: int = 60, user_roots: list[Path] | None = N
         user_roots: Directories of the user's code; stack-dump frames outside them are
             collapsed.
     """
-    lines = text.splitlines()
+    lines = strip_noise(text).splitlines()
     kept: list[str] = []
-    skipping = False
     dump_frames_outside = 0
     in_dump = False
     for line in lines:
-        if _RECORD_RE.match(line):
-            skipping = any(n in line for n in _NOISE)
-        if skipping:
-            continue
         if line.rstrip().endswith(_DUMP_HEAD):
             in_dump = True
             dump_frames_outside = 0
