@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("amlforge.cli.lint", "Lint az-ml YAML and amlforge specs before deploying."),
     "rules": ("amlforge.cli.rules", "List the rule catalog."),
     "lock": ("amlforge.cli.lock", "Pin conda environments with conda-lock."),
+    "smoke": ("amlforge.cli.smoke", "Run a scoring script in the real inference server before deploying."),
 }
 
 

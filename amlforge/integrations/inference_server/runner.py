@@ -535,6 +535,10 @@ class _Analysis:
         return ""
 
     def excerpt(self, text: str) -> str:
+        # Skip the server's start-up banner (settings, routes) once a worker has booted.
+        i = text.find("Booting worker")
+        if i > 0:
+            text = text[text.rfind("\n", 0, i) + 1 :]
         return _logs.excerpt(text, user_roots=self.user_roots)
 
     def start_failure(self, text: str, rc: int | None) -> None:

@@ -2,13 +2,14 @@
 
 ## What it does
 Reports deployments without `name` or `endpoint_name` and endpoints without `name`. The az
-CLI accepts them at deploy time, so this is information, not an error; but rules that check a
-whole endpoint (traffic, quota per endpoint) cannot see such a deployment. Give the value with
-`--set name=blue --set endpoint_name=my-endpoint` to lint it as it will be deployed.
+CLI accepts them at deploy time (`--name`, `--endpoint-name`), so this is a warning, not an
+error; but rules that check a whole endpoint (traffic, quota per endpoint) cannot see such a
+deployment. Give the value with `--set name=blue --set endpoint_name=my-endpoint` to lint it
+as it will be deployed, or ignore AML109 where names always come from the pipeline.
 
 ## Why is this bad?
-It is not, by itself. Forgetting the flag at deploy time fails with "Missing data for
-required field".
+Forgetting the flag at deploy time fails with "Missing data for required field" (azure-ai-ml
+rejects the file on its own), and the cross-file rules cannot check what they cannot see.
 
 ## Example
 ```yaml
@@ -30,7 +31,7 @@ from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Project
 
 
-@rule("AML109", "deploy-time-value", Severity.INFO, prevents=("BadArgument",))
+@rule("AML109", "deploy-time-value", Severity.WARNING, prevents=("BadArgument",))
 def check(project: Project) -> Iterator[Violation]:
     for ep in project.endpoints:
         if not ep.spec.name:
