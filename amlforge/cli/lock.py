@@ -132,7 +132,8 @@ def run(
     for r in results:
         name = _rel(r.conda_file)
         if r.action == "failed":
-            err.write(f"{name}: error: {_error_text(r.error) if r.error else 'failed'}\n")
+            prefix = "" if getattr(r.error, "location", None) else f"{name}: "
+            err.write(f"{prefix}error: {_error_text(r.error) if r.error else 'failed'}\n")
         elif r.action == "checked" and r.status is not None:
             state = r.status.state
             reason = f": {r.status.reason}" if r.status.reason else ""

@@ -215,7 +215,6 @@ def _target(
         request_body=body,
         request_content_type=ctype,
         endpoint_kind=endpoint_kind,
-        source_label=str(script),
     )
 
 

@@ -226,20 +226,22 @@ class CondaFile:
 
     Attributes:
         path: Absolute path.
+        shown: The path as the user gave it (used in messages and locations).
         text: Raw content.
         data: Parsed YAML mapping.
         name: The ``name:`` value, if any.
         channels: ``channels:`` entries in order.
-        channel_lines: 1-based line of each channel.
+        channel_positions: 1-based ``(line, column)`` of each channel.
         requirements: Conda then pip requirements in file order.
     """
 
     path: Path
+    shown: str
     text: str
     data: Mapping[str, Any]
     name: str | None
     channels: tuple[str, ...]
-    channel_lines: tuple[int, ...]
+    channel_positions: tuple[tuple[int, int], ...]
     requirements: tuple[Requirement, ...]
 
     @property
@@ -254,11 +256,18 @@ class CondaFile:
 
     def location(self, line: int = 0, column: int = 0) -> Location:
         """A :class:`Location` in this file."""
-        return Location(str(self.path), line, column)
+        return Location(self.shown, line, column)
 
     def requirement_location(self, req: Requirement | None) -> Location:
         """The location of a requirement (the file alone when ``req`` is None)."""
         return self.location(req.line, req.column) if req else self.location()
+
+    def channel_location(self, channel: str) -> Location:
+        """The location of a channel entry (the file alone if it is not in the file)."""
+        for ch, (line, column) in zip(self.channels, self.channel_positions, strict=False):
+            if ch == channel:
+                return self.location(line, column)
+        return self.location()
 
 
 _CONDA_NAME = re.compile(r"^\s*(?:[^\s:]+::)?([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
@@ -315,7 +324,7 @@ def read_conda_file(conda_file: Path) -> CondaFile:
     """
     path = Path(conda_file).resolve()
     shown = str(conda_file)
-    if path.name.endswith((".lock.yaml", ".lock.yml")) or path.name.endswith("conda-lock.yml"):
+    if path.name.endswith((".lock.yaml", ".lock.yml", "conda-lock.yml")):
         raise CondaFileError(
             f"{path.name} is a lock file written by amlforge lock",
             Location(shown), "pass the conda file it was generated from",
@@ -335,71 +344,74 @@ def read_conda_file(conda_file: Path) -> CondaFile:
         loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
         raise CondaFileError(f"malformed conda file: {problem}", loc) from None
 
-    def bad(message: str, line: int = 0, hint: str = "") -> CondaFileError:
-        return CondaFileError(f"malformed conda file: {message}", Location(shown, line), hint)
+    def bad(message: str, node: yaml.Node | None = None, hint: str = "") -> CondaFileError:
+        loc = Location(shown, _line(node), _column(node)) if node is not None else Location(shown)
+        return CondaFileError(f"malformed conda file: {message}", loc, hint)
 
-    if not isinstance(data, dict):
-        raise bad("expected a mapping with 'name', 'channels' and 'dependencies'", 1)
+    if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
+        raise bad("expected a mapping with 'name', 'channels' and 'dependencies'", root)
     name = data.get("name")
     if name is not None and not isinstance(name, str | int | float):
-        raise bad("'name' must be a string", _line(_mapping_get(root, "name") or root))
+        raise bad("'name' must be a string", _mapping_get(root, "name"))
+
     channels_node = _mapping_get(root, "channels")
     raw_channels = data.get("channels") or []
     if not isinstance(raw_channels, list) or not all(isinstance(c, str) for c in raw_channels):
-        raise bad("'channels' must be a list of channel names or URLs",
-                  _line(channels_node) if channels_node else 0)
-    channel_lines = tuple(
-        _line(n) for n in channels_node.value
-    ) if isinstance(channels_node, yaml.SequenceNode) else (0,) * len(raw_channels)
+        raise bad("'channels' must be a list of channel names or URLs", channels_node)
+    positions = tuple((_line(n), _column(n)) for n in channels_node.value) \
+        if isinstance(channels_node, yaml.SequenceNode) else ((0, 0),) * len(raw_channels)
+
     deps_node = _mapping_get(root, "dependencies")
     deps = data.get("dependencies")
     if deps_node is None:
-        raise bad("no 'dependencies' list", 1, "list the packages under 'dependencies:'")
+        raise bad("no 'dependencies' list", root, "list the packages under 'dependencies:'")
     if not isinstance(deps, list) or not isinstance(deps_node, yaml.SequenceNode):
-        raise bad("'dependencies' must be a list", _line(deps_node))
-    requirements: list[Requirement] = []
-    pip_lines: list[tuple[str, int, int]] = []
+        raise bad("'dependencies' must be a list", deps_node)
+    conda_reqs: list[Requirement] = []
+    pip_reqs: list[tuple[str, yaml.Node]] = []
     for item, node in zip(deps, deps_node.value, strict=True):
         if isinstance(item, str | int | float) and not isinstance(item, bool):
             spec = str(item).strip()
             if not spec:
-                raise bad("empty dependency", _line(node))
+                raise bad("empty dependency", node)
             if re.search(r"\s-\s", spec):
-                raise bad(f"dependency {spec!r} looks like two entries joined into one",
-                          _line(node), "check the indentation of the next line")
-            requirements.append(
+                raise bad(f"dependency {spec!r} looks like two entries joined into one", node,
+                          "check the indentation of the next line")
+            conda_reqs.append(
                 Requirement(spec, _conda_name(spec), "conda", _line(node), _column(node)))
         elif isinstance(item, dict) and set(item) == {"pip"}:
             pip_node = _mapping_get(node, "pip")
-            pip_items = item["pip"] or []
-            if not isinstance(pip_items, list) or not isinstance(pip_node, yaml.SequenceNode | None):
-                raise bad("'pip' must be a list of requirements", _line(node))
-            nodes = pip_node.value if isinstance(pip_node, yaml.SequenceNode) else []
-            for spec, pnode in zip(pip_items, nodes, strict=True):
+            if item["pip"] is None:
+                continue
+            if not isinstance(item["pip"], list) or not isinstance(pip_node, yaml.SequenceNode):
+                raise bad("'pip' must be a list of requirements", pip_node or node)
+            for spec, pnode in zip(item["pip"], pip_node.value, strict=True):
                 if not isinstance(spec, str) or not spec.strip():
-                    raise bad("pip requirements must be strings", _line(pnode))
-                pip_lines.append((spec.strip(), _line(pnode), _column(pnode)))
+                    raise bad("pip requirements must be strings", pnode)
+                pip_reqs.append((spec.strip(), pnode))
         else:
-            raise bad("a dependency must be a package spec or a 'pip:' list", _line(node))
-    for spec, line, column in pip_lines:
-        if spec.startswith("-e ") or spec == "-e":
+            raise bad("a dependency must be a package spec or a 'pip:' list", node)
+
+    requirements = list(conda_reqs)
+    for spec, pnode in pip_reqs:
+        if spec == "-e" or spec.startswith("-e "):
             continue  # conda-lock skips editable installs (with a warning)
         if spec.startswith("-"):
             option = spec.split()[0]
             raise bad(
-                f"pip option {option!r} cannot be locked", line,
-                "list packages only; use a 'pip-repositories:' key for extra indexes"
-                if "index" in option else "list the packages themselves in the 'pip:' section",
+                f"pip option {option!r} cannot be locked", pnode,
+                "use a 'pip-repositories:' key for extra indexes" if "index" in option
+                else "list the packages themselves in the 'pip:' section",
             )
-        requirements.append(Requirement(spec, _pip_name(spec), "pip", line, column))
-    if pip_lines and not any(r.name == "python" for r in requirements if r.manager == "conda"):
-        pip_line = pip_lines[0][1]
-        raise bad("a 'pip:' section needs python among the conda dependencies", pip_line,
+        requirements.append(
+            Requirement(spec, _pip_name(spec), "pip", _line(pnode), _column(pnode)))
+    if pip_reqs and not any(r.name == "python" for r in conda_reqs):
+        raise bad("a 'pip:' section needs python among the conda dependencies", pip_reqs[0][1],
                   "add e.g. 'python=3.11' to 'dependencies'")
     return CondaFile(
-        path=path, text=text, data=data,
+        path=path, shown=shown, text=text, data=data,
         name=None if name is None else str(name),
-        channels=tuple(raw_channels), channel_lines=channel_lines,
+        channels=tuple(raw_channels), channel_positions=positions,
         requirements=tuple(requirements),
     )
 
@@ -969,25 +981,21 @@ def _local_channel_dir(channel: str) -> Path | None:
 
 
 def _preflight_channels(env: CondaFile, overrides: Sequence[str] | None) -> list[str]:
-    if overrides:
-        channels = list(overrides)
-        lines = [0] * len(channels)
-    else:
-        channels, lines = list(env.channels), list(env.channel_lines)
-    effective = [(c, ln) for c, ln in zip(channels, lines, strict=False) if c != "nodefaults"]
-    if not effective:
+    """Check the effective channels; local ones must exist. Returns them."""
+    channels = list(overrides) if overrides else list(env.channels)
+    if not [c for c in channels if c != "nodefaults"]:
         raise CondaFileError(
             "no channels to lock from", env.location(),
             "add a 'channels:' list (e.g. conda-forge) to the conda file",
         )
-    for channel, line in effective:
+    for channel in channels:
         directory = _local_channel_dir(channel)
         if directory is not None and not (directory / "noarch" / "repodata.json").is_file():
-            where = "" if line else " (from --channel)"
+            where = " (from --channel)" if overrides else ""
             raise ChannelNotFoundError(
                 f"channel {channel}{where} not found: "
                 f"{directory / 'noarch' / 'repodata.json'} does not exist",
-                env.location(line),
+                env.location() if overrides else env.channel_location(channel),
                 "fix the channel URL, or index the channel (it needs noarch/repodata.json)",
             )
     return channels
@@ -1275,9 +1283,8 @@ def _unsolvable(env: CondaFile, platform: str, manager: Literal["conda", "pip"],
 
 
 def _failing_channel(env: CondaFile, message: str,
-                     channels: Sequence[str]) -> tuple[str, int]:
-    """The channel (as written) a gateway error is about, and its conda-file line."""
-    lines = dict(zip(env.channels, env.channel_lines, strict=False))
+                     channels: Sequence[str]) -> tuple[str, Location]:
+    """The channel (as written) a gateway error is about, and where it is written."""
     for channel in channels:
         expanded = os.path.expandvars(channel).rstrip("/")
         probes = [expanded]
@@ -1286,9 +1293,9 @@ def _failing_channel(env: CondaFile, message: str,
         if expanded.startswith("file://"):
             probes.append(unquote(urlparse(expanded).path))
         if any(p and p in message for p in probes):
-            return channel, lines.get(channel, 0)
+            return channel, env.channel_location(channel)
     url = re.search(r"[a-z]+://[^\s)'`]+", message)
-    return (url.group(0) if url else "(unknown)"), 0
+    return (url.group(0) if url else "(unknown)"), env.location()
 
 
 def _bad_requirement(env: CondaFile, message: str) -> Requirement | None:
@@ -1311,17 +1318,17 @@ def _classify_failure(env: CondaFile, lines: Sequence[str], platforms: Sequence[
         first = _first_line(message)
         if "GatewayError" in message or "FetchRepoDataError" in message \
                 or "UnavailableInvalidChannel" in message or "ChannelNotFound" in message:
-            channel, line = _failing_channel(env, message, channels)
+            channel, where = _failing_channel(env, message, channels)
             if _NETWORK.search(message):
                 cause = _first_line(message.splitlines()[-1]).removeprefix("Caused by: ")
                 return IndexUnreachableError(
                     f"cannot reach conda channel {channel}: {cause}",
-                    env.location(line), "check the network, proxy or channel URL", message)
+                    where, "check the network, proxy or channel URL", message)
             if _NOT_FOUND.search(message):
                 return ChannelNotFoundError(
-                    f"channel {channel} not found: {first}", env.location(line),
+                    f"channel {channel} not found: {first}", where,
                     "fix the channel name or URL in the conda file")
-            return LockError(f"conda channel {channel}: {first}", env.location(line), "",
+            return LockError(f"conda channel {channel}: {first}", where, "",
                              message)
         if _BAD_SPEC.search(message):
             req = _bad_requirement(env, message)

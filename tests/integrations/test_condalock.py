@@ -398,7 +398,7 @@ def test_update_one_package_keeps_the_others(tmp_path: Path) -> None:
         ("name: x\nchannels: [c]\ndependencies:\n  - python=3.11\n - numpy\n",
          ":5:2: malformed conda file"),
         ("name: x\nchannels: [c]\ndependencies: numpy\n",
-         ":3:1: malformed conda file: 'dependencies' must be a list"),
+         ":3:15: malformed conda file: 'dependencies' must be a list"),
         ("name: x\nchannels: [c]\n", "no 'dependencies' list"),
         ("name: x\nchannels: [c]\ndependencies:\n  - numpy\n  - pip:\n      - six\n",
          ":6:9: malformed conda file: a 'pip:' section needs python"),
@@ -421,7 +421,7 @@ def test_malformed_conda_file_exits_2(tmp_path: Path, content: str, expected: st
 def test_invalid_requirement_exits_2(channel: str, tmp_path: Path) -> None:
     conda_file = write_env(tmp_path / "conda.yaml", channel, ["python=3.11", "numpy>>2"])
     line = assert_clean_error(run_cli(conda_file, "--solver", "embedded"))
-    assert ":5:5: invalid conda requirement 'numpy>>2'" in line
+    assert "conda.yaml:6:5: invalid conda requirement 'numpy>>2'" in line
 
 
 def test_missing_channel_exits_2(channel: str, tmp_path: Path) -> None:

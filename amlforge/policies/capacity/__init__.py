@@ -1,0 +1,1 @@
+"""Rules of the capacity area: SKU, quota, disk and memory fit (AML2xx)."""

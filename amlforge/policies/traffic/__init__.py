@@ -1,0 +1,1 @@
+"""Rules of the traffic area: traffic, probes, requests and scaling."""
