@@ -70,8 +70,16 @@ def command(
     Writes conda-lock.yml (every conda and pip package with hashes) and a pinned
     <name>.lock.yaml next to each conda file. An unchanged environment is not re-locked.
     """
-    sys.exit(run(list(conda_files), platforms=platforms, check=check, solver=solver,
-                 update=update, channels=channels, force=force, fmt=fmt))
+    if check and (update or force):
+        raise click.UsageError("--check cannot be combined with --update or --force")
+    try:
+        code = run(list(conda_files), platforms=platforms, check=check, solver=solver,
+                   update=update, channels=channels, force=force, fmt=fmt)
+    except KeyboardInterrupt:
+        click.echo("amlforge lock: interrupted; existing lock files were left as they were",
+                   err=True)
+        code = 130
+    sys.exit(code)
 
 
 def run(
@@ -106,7 +114,7 @@ def run(
             check_only=check,
             update=update,
             force=force,
-            on_progress=progress if text else None,
+            on_progress=progress,
         )
     except AmlforgeError as exc:
         if text:

@@ -19,6 +19,11 @@ from amlforge.specs.project import EndpointGroup, Loaded, Project
 #: Default worker count of azureml-inference-server-http (``--worker_count 1``).
 DEFAULT_WORKER_COUNT = 1
 
+#: request_timeout_ms maxima (reference §2.2): managed, managed prompt flow, Kubernetes.
+MANAGED_MAX_TIMEOUT_MS = 180_000
+PROMPT_FLOW_MAX_TIMEOUT_MS = 300_000
+KUBERNETES_MAX_TIMEOUT_MS = 300_000
+
 
 def shares(mapping: dict[str, int] | None) -> dict[str, tuple[str, int]]:
     """A traffic mapping keyed by lower-cased deployment name -> (key as written, percent)."""

@@ -1,0 +1,399 @@
+"""The quota a run needs: per VM family vCPUs (with the upgrade reserve), endpoint and deployment counts.
+
+One computation, :func:`quota_table`, feeds both the quota rules (AML208-AML211) and the
+``amlforge quota`` command, so that the two always agree.
+
+Facts (see the reference, section 2):
+- A managed deployment of ``n`` instances of a SKU with ``v`` vCPUs reserves
+  ``ceil(1.2 x n) x v`` vCPUs of its VM family's quota, computed as ``(6n + 4) // 5``; the SKUs
+  the docs mark "skip 20 %" reserve ``n x v`` (``Sku.reserved_vcpus``).
+- Quota is per subscription, region and VM family; GPU families start at 0 vCPUs.
+- Endpoints (100) and deployments (500) per subscription and region, deployments per endpoint
+  (20), and the regional total compute limit (500, shared with training clusters and compute
+  instances; each managed deployment counts) are documented defaults a quota file can change.
+
+Kubernetes deployments run on their cluster and use no Azure ML VM quota, but they count as
+endpoints and deployments. Every deployment of the run is assumed to go to the one subscription
+and region the quota file describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from amlforge.policies.capacity._helpers import is_managed, label
+
+if TYPE_CHECKING:
+    from amlforge.specs.deployment import OnlineDeploymentBase
+    from amlforge.specs.endpoint import OnlineEndpointBase
+    from amlforge.specs.loader import LoadProblem
+    from amlforge.specs.project import Loaded, Project
+    from amlforge.specs.quota import Usage
+    from amlforge.specs.sku import Sku
+
+#: Family status values.
+OK, OVER, GPU_DEFAULT_ZERO, UNKNOWN = "ok", "over quota", "GPU quota 0 unless raised", "no quota figures"
+
+
+@dataclass(frozen=True)
+class DeploymentUse:
+    """What one managed deployment reserves."""
+
+    deployment: Loaded[OnlineDeploymentBase]
+    sku: Sku
+    instance_count: int
+    count_given: bool
+
+    @property
+    def reserved_instances(self) -> int:
+        n = self.instance_count
+        return n if self.sku.skip_upgrade_reserve else (6 * n + 4) // 5
+
+    @property
+    def reserved_vcpus(self) -> int:
+        return self.sku.reserved_vcpus(self.instance_count)
+
+    @property
+    def label(self) -> str:
+        return label(self.deployment)
+
+    def arithmetic(self) -> str:
+        """``10 x Standard_DS3_v2 -> 12 instances with the 20% reserve x 4 vCPUs = 48``."""
+        s = self.sku
+        count = f"{self.instance_count}" + ("" if self.count_given else " (instance_count not set, assumed)")
+        if s.skip_upgrade_reserve:
+            return f"{count} x {s.name} x {s.vcpus} vCPUs = {self.reserved_vcpus} (exempt from the 20% reserve)"
+        return (f"{count} x {s.name} -> {self.reserved_instances} instances with the 20% upgrade reserve "
+                f"x {s.vcpus} vCPUs = {self.reserved_vcpus}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.deployment.spec.endpoint_name,
+            "deployment": self.deployment.spec.name,
+            "instance_type": self.sku.name,
+            "instance_count": self.instance_count,
+            "instance_count_assumed": not self.count_given,
+            "reserved_instances": self.reserved_instances,
+            "vcpus_per_instance": self.sku.vcpus,
+            "reserved_vcpus": self.reserved_vcpus,
+            "skip_upgrade_reserve": self.sku.skip_upgrade_reserve,
+        }
+
+
+@dataclass(frozen=True)
+class FamilyRow:
+    """One VM family: what the run reserves in it and what the quota allows."""
+
+    family: str
+    uses: tuple[DeploymentUse, ...]
+    quota: Usage | None
+
+    @property
+    def gpu(self) -> bool:
+        return any(u.sku.is_gpu for u in self.uses)
+
+    @property
+    def skus(self) -> list[str]:
+        return sorted({u.sku.name for u in self.uses})
+
+    @property
+    def instances(self) -> int:
+        return sum(u.instance_count for u in self.uses)
+
+    @property
+    def reserved_instances(self) -> int:
+        return sum(u.reserved_instances for u in self.uses)
+
+    @property
+    def reserved_vcpus(self) -> int:
+        return sum(u.reserved_vcpus for u in self.uses)
+
+    @property
+    def available(self) -> int | None:
+        return self.quota.available if self.quota is not None else None
+
+    @property
+    def status(self) -> str:
+        if self.quota is not None:
+            return OK if self.reserved_vcpus <= self.quota.available else OVER
+        return GPU_DEFAULT_ZERO if self.gpu else UNKNOWN
+
+    @property
+    def shortfall(self) -> int:
+        """vCPUs missing (0 when the family fits or has no figures)."""
+        available = self.available
+        return max(self.reserved_vcpus - available, 0) if available is not None else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "family": self.family,
+            "gpu": self.gpu,
+            "skus": self.skus,
+            "deployments": [u.to_dict() for u in self.uses],
+            "instances": self.instances,
+            "reserved_instances": self.reserved_instances,
+            "reserved_vcpus": self.reserved_vcpus,
+            "limit": self.quota.limit if self.quota is not None else None,
+            "usage": self.quota.usage if self.quota is not None else None,
+            "available": self.available,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class CountRow:
+    """A counted limit (endpoints, deployments, total compute): this run's count against limit - usage."""
+
+    what: str
+    members: tuple[Loaded[Any], ...]
+    limit: int
+    usage: int
+
+    @property
+    def count(self) -> int:
+        return len(self.members)
+
+    @property
+    def available(self) -> int:
+        return max(self.limit - self.usage, 0)
+
+    @property
+    def status(self) -> str:
+        return OK if self.count <= self.available else OVER
+
+    @property
+    def beyond(self) -> tuple[Loaded[Any], ...]:
+        """Members past the available count, in load order (the ones that do not fit)."""
+        return self.members[self.available:]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "usage": self.usage, "limit": self.limit, "available": self.available,
+                "status": self.status}
+
+
+@dataclass(frozen=True)
+class EndpointRow:
+    """Deployments of one endpoint against the per-endpoint limit."""
+
+    endpoint: str
+    deployments: tuple[Loaded[OnlineDeploymentBase], ...]
+    limit: int
+
+    @property
+    def count(self) -> int:
+        return len(self.deployments)
+
+    @property
+    def status(self) -> str:
+        return OK if self.count <= self.limit else OVER
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "deployments": self.count, "limit": self.limit, "status": self.status}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A managed deployment that could not be counted, and why."""
+
+    deployment: Loaded[OnlineDeploymentBase]
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"endpoint": self.deployment.spec.endpoint_name, "deployment": self.deployment.spec.name,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class QuotaTable:
+    """Everything ``amlforge quota`` prints and the quota rules check."""
+
+    source: str
+    subscription: str | None
+    region: str | None
+    families: tuple[FamilyRow, ...]
+    endpoints: CountRow
+    deployments: CountRow
+    total_compute: CountRow
+    per_endpoint: tuple[EndpointRow, ...]
+    skipped: tuple[Skipped, ...] = field(default=())
+
+    @property
+    def over(self) -> bool:
+        """Whether any known limit is exceeded (GPU families without figures do not count)."""
+        return (any(f.status == OVER for f in self.families)
+                or any(r.status == OVER for r in (self.endpoints, self.deployments, self.total_compute))
+                or any(e.status == OVER for e in self.per_endpoint))
+
+    def family_of(self, dep: Loaded[OnlineDeploymentBase]) -> tuple[FamilyRow, DeploymentUse] | None:
+        for row in self.families:
+            for use in row.uses:
+                if use.deployment is dep:
+                    return row, use
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "subscription": self.subscription,
+            "region": self.region,
+            "families": [f.to_dict() for f in self.families],
+            "endpoints": self.endpoints.to_dict(),
+            "deployments": self.deployments.to_dict(),
+            "total_compute": self.total_compute.to_dict(),
+            "deployments_per_endpoint": [e.to_dict() for e in self.per_endpoint],
+            "skipped": [s.to_dict() for s in self.skipped],
+            "over_quota": self.over,
+        }
+
+
+def quota_table(project: Project) -> QuotaTable:
+    """The quota the run needs against ``project.quota_figures`` (computed once per run)."""
+    return project.memo(("capacity", "quota_table"), lambda: _build(project))
+
+
+def _build(project: Project) -> QuotaTable:
+    figures = project.quota_figures
+    by_family: dict[str, list[DeploymentUse]] = {}
+    skipped: list[Skipped] = []
+    managed: list[Loaded[OnlineDeploymentBase]] = []
+    for dep in project.deployments:
+        if not is_managed(dep):
+            continue
+        managed.append(dep)
+        sku = project.skus.get(dep.spec.instance_type)
+        if sku is None:
+            skipped.append(Skipped(dep, f"instance_type '{dep.spec.instance_type}' is not in the SKU catalog"))
+            continue
+        count = dep.spec.instance_count
+        if count is not None and count < 1:
+            skipped.append(Skipped(dep, f"instance_count {count} is below 1"))
+            continue
+        use = DeploymentUse(dep, sku, count if count is not None else 1, count is not None)
+        by_family.setdefault(sku.family, []).append(use)
+    families = tuple(
+        FamilyRow(name, tuple(uses), figures.family(name))
+        for name, uses in sorted(by_family.items(), key=lambda kv: kv[0].replace(" ", "").lower())
+    )
+    endpoints: list[Loaded[OnlineEndpointBase]] = [ep for ep in project.endpoints if ep.spec.name]
+    per_endpoint = tuple(
+        EndpointRow(group.name, tuple(group.deployments), figures.deployments_per_endpoint)
+        for _, group in sorted(project.groups.items())
+        if group.deployments
+    )
+    return QuotaTable(
+        source=figures.source,
+        subscription=figures.subscription,
+        region=figures.region,
+        families=families,
+        endpoints=CountRow("endpoints", tuple(endpoints), figures.endpoints.limit, figures.endpoints.usage),
+        deployments=CountRow("deployments", tuple(project.deployments), figures.deployments.limit,
+                             figures.deployments.usage),
+        total_compute=CountRow("total compute", tuple(managed), figures.total_compute.limit,
+                               figures.total_compute.usage),
+        per_endpoint=per_endpoint,
+        skipped=tuple(skipped),
+    )
+
+
+# --- the command's library function and text form ------------------------------------------------
+
+
+@dataclass
+class QuotaRun:
+    """Result of :func:`quota_for_paths`: the table and the load problems met on the way."""
+
+    table: QuotaTable
+    problems: list[LoadProblem]
+
+    @property
+    def fatal(self) -> list[LoadProblem]:
+        return [p for p in self.problems if p.fatal]
+
+
+def quota_for_paths(paths: Sequence[Path | str], *, quota: Path | None = None, root: Path | None = None,
+                    config_file: Path | None = None) -> QuotaRun:
+    """Load the az-ml YAML under ``paths`` and compute its quota table: the library side of ``amlforge quota``.
+
+    The quota file is ``quota``, else the ``quota`` key of the project configuration, else the
+    documented defaults.
+
+    Raises:
+        UserInputError: a path does not exist, holds nothing to read, or the quota file is invalid.
+    """
+    from amlforge.policies.config import build_config, load_config
+    from amlforge.specs.loader import LoadOptions, find_root, load_project
+    from amlforge.specs.quota import load_quota
+
+    given = [Path(p) for p in paths] or [Path(".")]
+    project_root = Path(root) if root else find_root(given)
+    table, source = load_config(project_root, config_file)
+    base_dir = Path(source).parent if source else project_root
+    config = build_config(table, source, quota=quota, base_dir=base_dir)
+    result = load_project(given, LoadOptions(root=project_root, profile=config.profile))
+    project = result.project
+    project.options.update(config.options)
+    if config.quota_file is not None:
+        project.quota = load_quota(config.quota_file)
+    return QuotaRun(quota_table(project), result.problems)
+
+
+def render_text(table: QuotaTable) -> str:
+    """The per-family table and the counted limits as plain text."""
+    where = ", ".join(x for x in (f"subscription {table.subscription}" if table.subscription else "",
+                                  f"region {table.region}" if table.region else "") if x)
+    lines = [f"Quota figures: {table.source}" + (f" ({where})" if where else "")]
+    header = ("family", "SKUs", "deployments", "instances", "reserved vCPUs", "available", "limit", "status")
+    rows = [header]
+    for f in table.families:
+        instances = f"{f.instances} (+reserve: {f.reserved_instances})" if f.reserved_instances != f.instances \
+            else str(f.instances)
+        rows.append((
+            f.family, ", ".join(f.skus), str(len(f.uses)), instances, str(f.reserved_vcpus),
+            "-" if f.available is None else str(f.available),
+            "-" if f.quota is None else f"{f.quota.limit} (used {f.quota.usage})",
+            f.status,
+        ))
+    if table.families:
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        for r in rows:
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+    else:
+        lines.append("no managed deployments with a known instance_type")
+    lines.append("")
+    for row in (table.endpoints, table.deployments, table.total_compute):
+        lines.append(f"{row.what}: {row.count} in this run + {row.usage} in use = {row.count + row.usage} "
+                     f"of {row.limit} ({row.status})")
+    for e in table.per_endpoint:
+        if e.status != OK or e.count > e.limit // 2:
+            lines.append(f"endpoint {e.endpoint}: {e.count} deployments of {e.limit} ({e.status})")
+    for f in table.families:
+        for use in f.uses:
+            lines.append(f"  {use.label}: {use.arithmetic()}")
+    for s in table.skipped:
+        lines.append(f"not counted: {label(s.deployment)}: {s.reason}")
+    gpu_rows = [f for f in table.families if f.status == GPU_DEFAULT_ZERO]
+    if gpu_rows:
+        lines.append("")
+        lines.append("GPU families start with 0 vCPUs of quota: request an increase, then pass the figures "
+                     "with --quota FILE.")
+    lines.append("")
+    lines.append("OVER QUOTA" if table.over else "within quota" if all(
+        f.status == OK for f in table.families) else "within the known limits")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "CountRow",
+    "DeploymentUse",
+    "EndpointRow",
+    "FamilyRow",
+    "QuotaRun",
+    "QuotaTable",
+    "Skipped",
+    "quota_for_paths",
+    "quota_table",
+    "render_text",
+]
