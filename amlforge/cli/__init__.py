@@ -7,6 +7,7 @@ Commands live one per module in this package and are imported only when invoked,
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -19,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("amlforge.cli.lint", "Lint az-ml YAML and amlforge specs before deploying."),
     "rules": ("amlforge.cli.rules", "List the rule catalog."),
     "lock": ("amlforge.cli.lock", "Pin conda environments with conda-lock."),
+    "quota": ("amlforge.cli.quota", "Per-family vCPU quota a set of deployments needs."),
     "smoke": ("amlforge.cli.smoke", "Run a scoring script in the real inference server before deploying."),
 }
 
@@ -52,6 +54,9 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    # A command-line process uses no pydantic plugins; looking for them imports
+    # importlib.metadata (~10 ms of every start-up).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     cli.main(args=argv, prog_name="amlforge")
 
 

@@ -39,7 +39,8 @@ def _error_text(exc: BaseException) -> str:
 
 
 @click.command("lock")
-@click.argument("conda_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("conda_files", nargs=-1, required=True, metavar="CONDA_FILE...",
+                type=click.Path(path_type=Path))
 @click.option("--platform", "-p", "platforms", multiple=True, metavar="P",
               help="conda platform to lock for; repeat for several. [default: linux-64]")
 @click.option("--check", is_flag=True,

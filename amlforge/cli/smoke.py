@@ -42,7 +42,9 @@ def _env_pairs(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
 
 
 @click.command(name="smoke")
-@click.option("--script", "script", required=True, type=click.Path(path_type=Path), help="The scoring script (score.py).")
+@click.option(
+    "--script", "script", required=True, type=click.Path(path_type=Path), help="The scoring script (score.py)."
+)
 @click.option(
     "--code-dir",
     type=click.Path(path_type=Path),
@@ -54,18 +56,38 @@ def _env_pairs(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
     type=click.Path(path_type=Path),
     help="The deployment's model.path, staged as Azure mounts it: $AZUREML_MODEL_DIR/<its name>.",
 )
-@click.option("--env", "env", multiple=True, callback=_env_pairs, metavar="KEY=VALUE", help="Environment variable (repeatable).")
-@click.option("--request", "request_file", type=click.Path(path_type=Path), help="Sample request body to POST to /score.")
+@click.option(
+    "--env", "env", multiple=True, callback=_env_pairs, metavar="KEY=VALUE", help="Environment variable (repeatable)."
+)
+@click.option(
+    "--request", "request_file", type=click.Path(path_type=Path), help="Sample request body to POST to /score."
+)
 @click.option("--content-type", default=None, help="Content type of --request (default: application/json).")
-@click.option("--python", "python", type=click.Path(path_type=Path), help="Run in this existing environment's interpreter.")
-@click.option("--requirements", "requirements_file", type=click.Path(path_type=Path), help="pip requirements of the environment.")
+@click.option(
+    "--python", "python", type=click.Path(path_type=Path), help="Run in this existing environment's interpreter."
+)
+@click.option(
+    "--requirements", "requirements_file", type=click.Path(path_type=Path), help="pip requirements of the environment."
+)
 @click.option("--conda-file", type=click.Path(path_type=Path), help="Conda file of the environment (mapped to PyPI).")
 @click.option("--timeout-ms", type=click.IntRange(min=1), default=5000, show_default=True, help="request_timeout_ms.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="WORKER_COUNT.")
-@click.option("--probe-initial-delay", type=click.FloatRange(min=0), default=10, show_default=True, help="Readiness initial_delay (s).")
-@click.option("--probe-period", type=click.FloatRange(min=0.01), default=10, show_default=True, help="Readiness period (s).")
 @click.option(
-    "--probe-failure-threshold", type=click.IntRange(min=1), default=30, show_default=True, help="Readiness failure_threshold."
+    "--probe-initial-delay",
+    type=click.FloatRange(min=0),
+    default=10,
+    show_default=True,
+    help="Readiness initial_delay (s).",
+)
+@click.option(
+    "--probe-period", type=click.FloatRange(min=0.01), default=10, show_default=True, help="Readiness period (s)."
+)
+@click.option(
+    "--probe-failure-threshold",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Readiness failure_threshold.",
 )
 @click.option(
     "--endpoint-kind",
@@ -74,7 +96,9 @@ def _env_pairs(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
     show_default=True,
     help="Selects the HTTP codes a scoring failure maps to.",
 )
-@click.option("--cache-dir", type=click.Path(path_type=Path), help="Environment cache root (default $AMLFORGE_CACHE_DIR/smoke).")
+@click.option(
+    "--cache-dir", type=click.Path(path_type=Path), help="Environment cache root (default $AMLFORGE_CACHE_DIR/smoke)."
+)
 @click.option("--log-file", type=click.Path(path_type=Path), help="Keep the full server log here.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr.")
@@ -117,8 +141,20 @@ def command(
     notes: list[str] = []
     try:
         target = _target(
-            script, code_dir, model_dir, model_path, env, request_file, content_type, timeout_ms, workers,
-            probe_initial_delay, probe_period, probe_failure_threshold, endpoint_kind, notes,
+            script,
+            code_dir,
+            model_dir,
+            model_path,
+            env,
+            request_file,
+            content_type,
+            timeout_ms,
+            workers,
+            probe_initial_delay,
+            probe_period,
+            probe_failure_threshold,
+            endpoint_kind,
+            notes,
         )
         if python is not None and (requirements_file or conda_file):
             raise _InputError("--python and --requirements/--conda-file exclude each other", "pick one environment")
@@ -176,7 +212,9 @@ def _target(
     if not script.is_file() and code_dir is not None and (code_dir / script).is_file():
         script = code_dir / script
     if not script.is_file():
-        raise _InputError(f"--script {script}: no such file", "pass the scoring script's path (or one relative to --code-dir)")
+        raise _InputError(
+            f"--script {script}: no such file", "pass the scoring script's path (or one relative to --code-dir)"
+        )
     code = code_dir if code_dir is not None else script.parent
     if model_dir and model_path:
         raise _InputError("--model-dir and --model-path exclude each other", "--model-path mimics Azure's model layout")
@@ -190,7 +228,9 @@ def _target(
         try:
             body = request_file.read_bytes()
         except OSError as exc:
-            raise _InputError(f"--request {request_file}: {exc.strerror or exc}", "pass a sample request file") from None
+            raise _InputError(
+                f"--request {request_file}: {exc.strerror or exc}", "pass a sample request file"
+            ) from None
         if ctype == "application/json":
             try:
                 json.loads(body)
@@ -236,9 +276,13 @@ def _requirements(requirements_file: Path | None, conda_file: Path | None, notes
         try:
             reqs, more = inf.read_requirements_file(requirements_file)
         except OSError as exc:
-            raise _InputError(f"--requirements {requirements_file}: {exc.strerror or exc}", "pass a pip requirements file") from None
+            raise _InputError(
+                f"--requirements {requirements_file}: {exc.strerror or exc}", "pass a pip requirements file"
+            ) from None
         except UnicodeDecodeError:
-            raise _InputError(f"--requirements {requirements_file}: not UTF-8 text", "pass a pip requirements file") from None
+            raise _InputError(
+                f"--requirements {requirements_file}: not UTF-8 text", "pass a pip requirements file"
+            ) from None
         notes.extend(more)
         return reqs, None
     if conda_file is not None:
@@ -247,14 +291,18 @@ def _requirements(requirements_file: Path | None, conda_file: Path | None, notes
         try:
             data = yaml.safe_load(conda_file.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise _InputError(f"--conda-file {conda_file}: {exc.strerror or exc}", "pass the environment's conda file") from None
+            raise _InputError(
+                f"--conda-file {conda_file}: {exc.strerror or exc}", "pass the environment's conda file"
+            ) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise _InputError(f"{conda_file}{where}: invalid YAML: {problem}", "fix the conda file") from None
         except UnicodeDecodeError:
-            raise _InputError(f"--conda-file {conda_file}: not UTF-8 text", "pass the environment's conda file") from None
+            raise _InputError(
+                f"--conda-file {conda_file}: not UTF-8 text", "pass the environment's conda file"
+            ) from None
         if not isinstance(data, dict) or not isinstance(data.get("dependencies"), list):
             raise _InputError(f"{conda_file}: no 'dependencies' list", "a conda file maps 'dependencies' to a list")
         reqs, more = inf.requirements_from_conda(data)
@@ -291,8 +339,8 @@ def format_text(report: SmokeReport) -> str:
         if report.response_body is not None:
             lines.append(f"  response: {report.response_body[:300]}")
     else:
-        what = report.azure_error or "failed"
-        lines.append(f"FAILED  {what}  (stage: {report.stage})")
+        what = f"{report.azure_error}  " if report.azure_error else ""
+        lines.append(f"FAILED  {what}(stage: {report.stage})")
         lines.append(f"  {report.message}")
         if report.azure_error:
             lines.append(f"  in Azure: {_azure_meaning(report)}")

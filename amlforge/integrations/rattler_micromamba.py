@@ -200,7 +200,8 @@ def _virtual_packages_from_env(subdir: str) -> list[rattler.GenericVirtualPackag
         if key.startswith("CONDA_OVERRIDE_") and val:
             name = "__" + key.removeprefix("CONDA_OVERRIDE_").lower()
             version, build = ("1", val) if name == "__archspec" else (val, "0")
-            out.append(GenericVirtualPackage(PackageName(name), Version(version), BuildString(build)))
+            out.append(
+                GenericVirtualPackage(PackageName(name), Version(version), BuildString(build)))
     names = {p.name.normalized for p in out}
     family = "__win" if subdir.startswith("win") else "__unix"
     if family not in names:
@@ -422,11 +423,18 @@ def _error_json(message: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """Console-script entry point (``amlforge-rattler-micromamba``)."""
+    """Console-script entry point (``amlforge-rattler-micromamba``).
+
+    Exits with :func:`os._exit` once the answer is written: py-rattler 0.28 leaves
+    runtime threads behind that can crash the interpreter while it finalizes
+    (``Fatal Python error: PyGILState_Release``, SIGABRT or SIGSEGV), which conda-lock
+    would report as a failed solve even though the answer was complete.
+    """
     code, text = run(sys.argv[1:] if argv is None else argv)
     sys.stdout.write(text)
     sys.stdout.flush()
-    raise SystemExit(code)
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

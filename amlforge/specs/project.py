@@ -165,8 +165,9 @@ class Project:
         if isinstance(value, str) and is_local_path(value):
             resolved = self.local_path(env, value)
             if resolved.exists and not resolved.is_dir:
-                conda, _, _ = load_conda_file(resolved.path, display_path(resolved.path))
-                return conda
+                # many deployments share one conda file: parse each file once per run
+                return self.memo(("conda-file", resolved.path),
+                                 lambda: load_conda_file(resolved.path, display_path(resolved.path))[0])
         return None
 
     def model_size(self, deployment: Loaded[OnlineDeploymentBase]) -> tuple[int, str] | None:
@@ -183,24 +184,28 @@ class Project:
         from amlforge.specs.resources import parse_quantity
 
         model = deployment.spec.model
+        owner: Loaded[Any] = Loaded(model, deployment.doc, ("model",))
+        if isinstance(model, str):
+            # a registered model that this run also defines in a model YAML file
+            from amlforge.specs.references import parse_asset_ref
+
+            ref = parse_asset_ref(model)
+            for candidate in self.models:
+                if ref is not None and candidate.spec.name == ref.name and (
+                        ref.version is None or str(candidate.spec.version) == ref.version):
+                    model, owner = candidate.spec, candidate
+                    break
         if isinstance(model, ModelSpec) and model.path and is_local_path(model.path):
-            resolved = self.local_path(Loaded(model, deployment.doc, ("model",)), model.path)
+            resolved = self.local_path(owner, model.path)
             if not resolved.exists:
                 return None
-            if not resolved.is_dir:
-                return resolved.path.stat().st_size, f"size of {model.path}"
-            total = 0
-            for dirpath, _, files in os.walk(resolved.path):
-                for f in files:
-                    try:
-                        total += os.path.getsize(os.path.join(dirpath, f))
-                    except OSError:
-                        pass
-            return total, f"size of {model.path}"
+            return self.memo(("bytes", resolved.path), lambda: _size_on_disk(resolved.path)), f"size of {model.path}"
         sizes = self.options.get("model_sizes") or {}
-        key = model if isinstance(model, str) else None
+        key = deployment.spec.model if isinstance(deployment.spec.model, str) else None
         if key and key in sizes:
-            value = parse_quantity(str(sizes[key]).replace("GB", "G").replace("MB", "M"))
+            text = str(sizes[key]).strip()
+            text = text[:-2] + "i" if text.endswith("iB") else (text[:-1] if text.endswith("B") else text)
+            value = parse_quantity(text)
             if value is not None:
                 return int(value), f"model_sizes option for {key}"
         return None
@@ -272,6 +277,20 @@ class Project:
             cached = LocalPath(raw, path, path.exists(), inside, path.is_dir())
             self._path_cache[key] = cached
         return cached
+
+
+def _size_on_disk(path: Path) -> int:
+    """Bytes of a file, or of every file below a folder (measured once per run and path)."""
+    if not path.is_dir():
+        return path.stat().st_size
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(dirpath, f))
+            except OSError:
+                pass
+    return total
 
 
 def is_local_path(value: str) -> bool:

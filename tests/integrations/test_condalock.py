@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from amlforge.errors import UserInputError
 from amlforge.integrations import condalock
 from amlforge.integrations.condalock import (
     ChannelNotFoundError,
@@ -160,11 +161,14 @@ def test_shim_answers_conda_lock_commands(channel: str, tmp_path: Path) -> None:
                             capture_output=True, text=True, env=env)
     assert json.loads(config.stdout)["pkgs_dirs"] == [str(tmp_path)]
 
-    solve = subprocess.run(
-        [shim.path, "create", "--prefix", str(tmp_path / "p"), "--dry-run", "--json",
-         "--override-channels", "--channel", channel, "python 3.11.*", "numpy <2"],
-        capture_output=True, text=True, env={**env, "CONDA_OVERRIDE_GLIBC": "2.28"})
-    assert solve.returncode == 0, solve.stdout
+    # Repeated: py-rattler can crash the interpreter at exit (SIGABRT/SIGSEGV) after a
+    # solve; the shim must exit cleanly every time or conda-lock reports a failure.
+    for _ in range(6):
+        solve = subprocess.run(
+            [shim.path, "create", "--prefix", str(tmp_path / "p"), "--dry-run", "--json",
+             "--override-channels", "--channel", channel, "python 3.11.*", "numpy <2"],
+            capture_output=True, text=True, env={**env, "CONDA_OVERRIDE_GLIBC": "2.28"})
+        assert solve.returncode == 0, (solve.returncode, solve.stderr[-500:])
     fetch = {a["name"]: a for a in json.loads(solve.stdout)["actions"]["FETCH"]}
     assert fetch["numpy"]["version"] == "1.26.4"
     assert fetch["python"]["url"].startswith(channel)
@@ -360,6 +364,33 @@ def test_unsolvable_environment_keeps_old_lock(channel: str, tmp_path: Path) -> 
     assert {p: p.read_bytes() for p in saved} == saved
 
 
+def test_pip_pin_survives_a_pip_section(tmp_path: Path) -> None:
+    """conda-lock 4.0.3 replaces ``pip=X`` by ``pip *`` when there is a pip: section
+    (conda/conda-lock#919); amlforge restores the pin. The pip: section here is satisfied
+    by conda's numpy, so no PyPI request is made."""
+    older_pip = FakePackage("pip", "23.3.1", "pyhd8ed1ab_0", 0, "noarch",
+                            ("python >=3.7", "setuptools", "wheel"), noarch="python")
+    url = build_channel(tmp_path / "chan", (*DEFAULT_PACKAGES, older_pip))
+    conda_file = write_env(tmp_path / "conda.yaml", url, ["python=3.11", "numpy<2", "pip=23.3"],
+                           pip=["numpy"])
+    result = lock_conda_file(conda_file, solver="embedded")
+    assert conda_pins(result.pinned_file)["pip"] == "pip=23.3.1=pyhd8ed1ab_0"
+    assert [p.name for p in result.packages if p.manager == "pip"] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "chan", "conda-lock.yml", "conda.lock.yaml", "conda.yaml"]
+
+
+def test_cache_hit_imports_neither_conda_lock_nor_rattler(channel: str, tmp_path: Path) -> None:
+    conda_file = write_env(tmp_path / "conda.yaml", channel, ["python=3.11"])
+    lock_conda_file(conda_file, solver="embedded")
+    code = ("import sys; from pathlib import Path; "
+            "from amlforge.integrations.condalock import lock_conda_file as f; "
+            f"r = f(Path({str(conda_file)!r})); "
+            "print(r.action, 'conda_lock' in sys.modules, 'rattler' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["cached", "False", "False"], out.stderr
+
+
 def test_update_one_package_keeps_the_others(tmp_path: Path) -> None:
     chan_dir = tmp_path / "chan"
     url = build_channel(chan_dir, DEFAULT_PACKAGES)
@@ -385,7 +416,7 @@ def test_update_one_package_keeps_the_others(tmp_path: Path) -> None:
     relocked = lock_conda_file(conda_file, solver="embedded", force=True)
     assert conda_pins(relocked.pinned_file)["joblib"].startswith("joblib=1.5.0=")
 
-    with pytest.raises(condalock.UserInputError, match="not a direct dependency"):
+    with pytest.raises(UserInputError, match="not a direct dependency"):
         lock_conda_file(conda_file, solver="embedded", update=["libzlib"])
 
 
@@ -405,9 +436,11 @@ def test_update_one_package_keeps_the_others(tmp_path: Path) -> None:
         ("name: x\nchannels: [c]\ndependencies:\n  - python=3.11\n  - {conda: numpy}\n",
          ":5:5: malformed conda file: a dependency must be a package spec"),
         ("- just\n- a list\n", "expected a mapping"),
+        ("name: x\nchannels: [c]\ndependencies:\n  - numpy>=1.2\n  - python\n  - numpy<2\n",
+         ":6:5: numpy is listed twice in dependencies (lines 4 and 6)"),
     ],
     ids=["yaml-indent", "deps-not-list", "no-deps", "pip-without-python", "bad-entry",
-         "not-mapping"],
+         "not-mapping", "duplicate"],
 )
 def test_malformed_conda_file_exits_2(tmp_path: Path, content: str, expected: str) -> None:
     conda_file = tmp_path / "conda.yaml"

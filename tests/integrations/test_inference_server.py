@@ -346,7 +346,7 @@ def test_cli_json_report_and_exit_codes(smoke_python: Path, model_dir: Path) -> 
     ],
 )
 def test_cli_bad_input_exits_2_without_traceback(tmp_path: Path, args: list[str], expected: str) -> None:
-    (tmp_path / "bad-conda.yaml").write_text("dependencies:\n  - [unclosed\n")
+    (tmp_path / "bad-conda.yaml").write_text("dependencies:\n  - pip: a: b\n")
     for name in ("score_ok.py", "sample-request.json"):
         (tmp_path / name).write_bytes((FIXTURES / name).read_bytes())
     result = _cli(*args, cwd=tmp_path)
@@ -360,9 +360,18 @@ def test_sigint_during_startup_stops_everything(smoke_python: Path, model_dir: P
     with ProcessWatcher() as watcher:
         proc = subprocess.Popen(
             [
-                sys.executable, "-m", "amlforge", "smoke", "--script", str(FIXTURES / "score_slow_init.py"),
-                "--model-dir", str(model_dir), "--python", str(smoke_python),
-                "--env", f"{SESSION_MARKER[0]}={SESSION_MARKER[1]}",
+                sys.executable,
+                "-m",
+                "amlforge",
+                "smoke",
+                "--script",
+                str(FIXTURES / "score_slow_init.py"),
+                "--model-dir",
+                str(model_dir),
+                "--python",
+                str(smoke_python),
+                "--env",
+                f"{SESSION_MARKER[0]}={SESSION_MARKER[1]}",
             ],  # fmt: skip
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -428,7 +437,9 @@ def test_requirements_from_conda_maps_to_pypi_with_notes() -> None:
 
 def test_read_requirements_file(tmp_path: Path) -> None:
     f = tmp_path / "requirements.txt"
-    f.write_text("# pinned\nnumpy==2.2.6  # comment\n\n-r other.txt\n--extra-index-url https://example.invalid/simple\n")
+    f.write_text(
+        "# pinned\nnumpy==2.2.6  # comment\n\n-r other.txt\n--extra-index-url https://example.invalid/simple\n"
+    )
     reqs, notes = read_requirements_file(f)
     assert reqs == ["numpy==2.2.6", "--extra-index-url https://example.invalid/simple"]
     assert "-r other.txt" in notes[0]

@@ -41,8 +41,16 @@ conda-lock subprocess and failure diagnosis), :mod:`.core` (:func:`lock_conda_fi
 
 from __future__ import annotations
 
-from amlforge.integrations.condalock._common import DEFAULT_PLATFORMS, MAPPING_FILE, SHIM_NAME
-from amlforge.integrations.condalock.condafile import CondaFile, Requirement, read_conda_file
+from amlforge.integrations.condalock._common import (
+    DEFAULT_PLATFORMS,
+    MAPPING_FILE,
+    SHIM_NAME,
+)
+from amlforge.integrations.condalock.condafile import (
+    CondaFile,
+    Requirement,
+    read_conda_file,
+)
 from amlforge.integrations.condalock.core import (
     LockProgress,
     LockResult,

@@ -130,6 +130,26 @@ def _mapping_get(node: yaml.Node, key: str) -> yaml.Node | None:
     return None
 
 
+def _find_duplicate(
+    requirements: list[Requirement], text: str
+) -> tuple[Requirement, Requirement] | None:
+    """The first package listed twice in the same section (outside platform selectors).
+
+    conda merges repeated specs; conda-lock 4 keeps only the last one and silently drops
+    the other constraint, so such a file cannot be locked faithfully.
+    """
+    lines = text.splitlines()
+    seen: dict[tuple[str, str], Requirement] = {}
+    for req in requirements:
+        raw = lines[req.line - 1] if 0 < req.line <= len(lines) else ""
+        if SELECTOR_COMMENT.search(raw):
+            continue
+        first = seen.setdefault((req.manager, req.name), req)
+        if first is not req:
+            return first, req
+    return None
+
+
 def read_conda_file(conda_file: Path) -> CondaFile:
     """Read and check a conda environment file.
 
@@ -226,6 +246,16 @@ def read_conda_file(conda_file: Path) -> CondaFile:
             )
         requirements.append(
             Requirement(spec, pip_requirement_name(spec), "pip", _line(pnode), _column(pnode)))
+    duplicate = _find_duplicate(requirements, text)
+    if duplicate:
+        first, again = duplicate
+        section = "the pip: section" if again.manager == "pip" else "dependencies"
+        raise CondaFileError(
+            f"{again.name} is listed twice in {section} (lines {first.line} and {again.line}); "
+            "conda-lock would keep only the last requirement",
+            Location(shown, again.line, again.column),
+            "combine them into one requirement, e.g. 'numpy>=1.26,<2'",
+        )
     if pip_reqs and not any(r.name == "python" for r in conda_reqs):
         raise bad("a 'pip:' section needs python among the conda dependencies", pip_reqs[0][1],
                   "add e.g. 'python=3.11' to 'dependencies'")

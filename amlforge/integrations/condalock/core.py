@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -27,7 +28,11 @@ from amlforge.integrations.condalock._common import (
     primary_platform,
     redact_url,
 )
-from amlforge.integrations.condalock.condafile import CondaFile, canonical_pip_name, read_conda_file
+from amlforge.integrations.condalock.condafile import (
+    CondaFile,
+    canonical_pip_name,
+    read_conda_file,
+)
 from amlforge.integrations.condalock.errors import LockError, UnsolvableEnvironmentError
 from amlforge.integrations.condalock.lockfiles import (
     LockedPackage,
@@ -40,6 +45,7 @@ from amlforge.integrations.condalock.lockfiles import (
     parse_lock_data,
     read_lockfile,
     render_pinned,
+    verify_lock,
 )
 from amlforge.integrations.condalock.runner import (
     classify_failure,
@@ -150,6 +156,29 @@ class LockResult:
         return out
 
 
+def _pip_pin_overlay(env: CondaFile, paths: LockPaths) -> tuple[Path, str] | None:
+    """A second input file restoring a constraint on conda's ``pip`` (conda-lock bug).
+
+    When a conda file has a ``pip:`` section, conda-lock 4.0.3 appends an unconstrained
+    ``pip`` requirement that replaces the file's own (``pip=24.2`` becomes ``pip *``;
+    conda/conda-lock#919). conda-lock merges several ``--file`` inputs with "last one
+    wins", so a small second file holding just the user's ``pip`` requirement restores
+    it. Returns ``(path, content)``, or None when no workaround is needed.
+    """
+    if not env.pip_requirements:
+        return None
+    pins = [r for r in env.conda_requirements if r.name == "pip" and r.spec != "pip"]
+    if not pins:
+        return None
+    lines = [f"# Written by amlforge lock for {env.path.name} and deleted after locking:",
+             "# restores its pip requirement, which conda-lock 4.0 would otherwise drop.",
+             "channels:"]
+    lines += [f"  - {json.dumps(c)}" for c in env.channels] or ["  []"]
+    lines += ["dependencies:"] + [f"  - {json.dumps(r.spec)}" for r in pins]
+    return paths.conda_file.with_name(f".{paths.conda_file.stem}.amlforge-pip-pin.yml"), \
+        "\n".join(lines) + "\n"
+
+
 def _check_update(env: CondaFile, paths: LockPaths, update: Sequence[str]) -> None:
     if not paths.lockfile.exists():
         raise UserInputError(
@@ -252,12 +281,17 @@ def lock_conda_file(
 
     tmp_lock = paths.lockfile.with_name(
         f".{paths.lockfile.stem}.{os.getpid()}.{threading.get_ident()}.tmp.yml")
+    overlay = _pip_pin_overlay(env, paths)
     try:
         if update:
             shutil.copyfile(paths.lockfile, tmp_lock)
+        files = [paths.conda_file.name]
+        if overlay is not None:
+            atomic_write(overlay[0], overlay[1])
+            files.append(overlay[0].name)
         cmd = [sys.executable, "-m", "conda_lock", "lock",
                "--conda", str(solver_info.path),
-               "--file", paths.conda_file.name,
+               *(arg for f in files for arg in ("--file", f)),
                "--lockfile", tmp_lock.name,
                "--kind", "lock",
                "--pypi_to_conda_lookup_file", mapping_url or str(MAPPING_FILE),
@@ -304,6 +338,7 @@ def lock_conda_file(
         if not any(p.platform == primary for p in packages):
             raise LockError(f"conda-lock wrote no packages for {primary}", env.location(),
                             details="\n".join(lines[-25:]))
+        verify_lock(env, packages)
         pinned = render_pinned(
             env, packages, platform=primary,
             channels=channels,
@@ -317,6 +352,8 @@ def lock_conda_file(
         raise
     finally:
         tmp_lock.unlink(missing_ok=True)
+        if overlay is not None:
+            overlay[0].unlink(missing_ok=True)
     seconds = time.monotonic() - start
     n_conda = sum(1 for p in packages if p.platform == primary and p.manager == "conda")
     n_pip = sum(1 for p in packages if p.platform == primary and p.manager == "pip")

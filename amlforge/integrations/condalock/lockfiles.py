@@ -27,6 +27,7 @@ from amlforge.integrations.condalock.condafile import (
     SELECTOR_COMMENT,
     CondaFile,
     Requirement,
+    canonical_pip_name,
     pip_requirement_name,
     read_conda_file,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "lock_paths",
     "read_lockfile",
     "render_pinned",
+    "verify_lock",
 ]
 
 
@@ -433,4 +435,51 @@ def check_lock(
     """
     env = read_conda_file(conda_file)
     plats = normalise_platforms(platforms)
-    return lock_status(env, lock_paths(conda_file), compute_lock_inputs(env, plats, channel_overrides))
+    inputs = compute_lock_inputs(env, plats, channel_overrides)
+    return lock_status(env, lock_paths(conda_file), inputs)
+
+
+def verify_lock(env: CondaFile, packages: Sequence[LockedPackage]) -> None:
+    """Check that the locked versions satisfy every requirement of the conda file.
+
+    A defence against conda-lock silently dropping a constraint (as it does for ``pip``
+    in conda/conda-lock#919): a lock that does not honour its conda file is never
+    written. Requirements whose package is absent on a platform (platform selectors), or
+    that cannot be parsed here, are skipped.
+
+    Args:
+        env: The conda file.
+        packages: The locked packages (all platforms).
+
+    Raises:
+        LockError: A locked version does not satisfy a requirement.
+    """
+    import rattler
+    from packaging.requirements import Requirement as PipRequirement
+
+    by_key: dict[tuple[str, str], list[LockedPackage]] = {}
+    for p in packages:
+        name = p.name if p.manager == "conda" else canonical_pip_name(p.name)
+        by_key.setdefault((p.manager, name), []).append(p)
+    for req in env.requirements:
+        if "build_number" in req.spec or "://" in req.spec:
+            continue  # not checkable from name, version and build alone
+        for locked in by_key.get((req.manager, req.name), []):
+            try:
+                if req.manager == "conda":
+                    record = rattler.PackageRecord(
+                        locked.name, rattler.VersionWithSource(locked.version),
+                        rattler.BuildString(locked.build), 0, locked.platform)
+                    ok = rattler.MatchSpec(req.spec).matches(record)
+                else:
+                    specifier = PipRequirement(req.spec).specifier
+                    ok = specifier.contains(locked.version, prereleases=True)
+            except Exception:  # noqa: BLE001 - unparsable here but accepted by conda-lock
+                continue
+            if not ok:
+                raise LockError(
+                    f"conda-lock's result does not satisfy {req.spec!r}: it locked "
+                    f"{locked.pin} for {locked.platform}; no lock was written",
+                    env.requirement_location(req),
+                    "report this with the conda file; meanwhile pin the package exactly",
+                )

@@ -34,6 +34,10 @@ _NOISE = (
 )
 
 
+#: Lines that continue a noise record: its traceback, or the server's "Extra keys = [...]".
+_NOISE_CONTINUATION = re.compile(r"^(\s|Traceback \(|Extra keys = |[\w.]+(Error|Exception): )")
+
+
 @dataclass(frozen=True)
 class Frame:
     """One stack frame found in the log."""
@@ -149,6 +153,8 @@ def strip_noise(text: str) -> str:
     for line in text.splitlines():
         if _RECORD_RE.match(line):
             skipping = any(n in line for n in _NOISE)
+        elif skipping and not _NOISE_CONTINUATION.match(line):
+            skipping = False  # e.g. a print() line after the noise record
         if not skipping:
             kept.append(line)
     return "\n".join(kept)
@@ -198,6 +204,12 @@ def excerpt(text: str, *, max_lines: int = 60, user_roots: list[Path] | None = N
 def worker_pids(text: str) -> list[int]:
     """Pids of every gunicorn worker booted according to the log."""
     return [int(m) for m in re.findall(r"Booting worker with pid: (\d+)", text)]
+
+
+def worker_exit(text: str) -> str | None:
+    """gunicorn's account of a worker that died: ``exited with code 1`` or ``was sent SIGKILL! ...``."""
+    m = re.search(r"Worker \(pid:\d+\) (exited with code \d+|was sent \w+!?[^\n]*)", text)
+    return m.group(1) if m else None
 
 
 def listening_address(text: str) -> str | None:

@@ -13,6 +13,10 @@ process group, and every process it starts carries an environment marker
    alive, reaps them), then to the master and the whole group;
 3. a final sweep over ``/proc`` for any process that still carries the marker
    (for example a grandchild the scoring script started in its own session).
+
+If amlforge itself is killed (SIGKILL: no cleanup code runs), the server's launcher has
+asked the kernel for a SIGINT on its parent's death (``PR_SET_PDEATHSIG``), which is
+gunicorn's quick shutdown.
 """
 
 from __future__ import annotations
@@ -146,7 +150,8 @@ def stop_server(proc: subprocess.Popen, run_id: str, *, grace_s: float = 2.0) ->
     """Stop the server started as ``proc`` (a session leader) and everything it started.
 
     Safe to call more than once and after the server has exited on its own. A
-    second Ctrl-C while this runs escalates straight to ``SIGKILL``.
+    second Ctrl-C (or a SIGTERM turned into SystemExit) while this runs escalates straight
+    to ``SIGKILL``.
 
     Args:
         proc: The gunicorn master (started with ``start_new_session=True``).
@@ -155,7 +160,7 @@ def stop_server(proc: subprocess.Popen, run_id: str, *, grace_s: float = 2.0) ->
     """
     try:
         _stop(proc, run_id, grace_s)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         _stop(proc, run_id, 0.0)
         raise
 
@@ -183,19 +188,3 @@ def _stop(proc: subprocess.Popen, run_id: str, grace_s: float) -> None:
             break
         _kill(left, signal.SIGKILL)
         time.sleep(0.05)
-
-
-def set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
-    """``preexec_fn``: have the kernel send SIGTERM to the server if amlforge dies.
-
-    Best effort (Linux only). It covers amlforge being killed with SIGKILL, where no
-    ``finally`` block runs: gunicorn then stops its workers itself.
-    """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
-    except Exception:
-        pass

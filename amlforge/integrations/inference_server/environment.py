@@ -271,7 +271,9 @@ def requirements_from_conda(conda: Mapping) -> tuple[list[str], list[str]]:
             notes.append(note)
         if req:
             if not is_pinned(req):
-                notes.append(f"conda '{dep}' is not pinned exactly; the smoke environment may differ from the deployment's")
+                notes.append(
+                    f"conda '{dep}' is not pinned exactly; the smoke environment may differ from the deployment's"
+                )
             reqs.append(req)
     for line in pip_section:
         line = line.strip()
@@ -416,9 +418,7 @@ def _pip_error_tail(log: Path, limit: int = 25) -> str:
     except OSError:
         return ""
     errors = [ln for ln in lines if ln.startswith("ERROR") or "error:" in ln.lower()]
-    tail = lines[-limit:]
-    out = errors[:10] + ["..."] + tail if errors else tail
-    return "\n".join(out)
+    return "\n".join(errors[:10] if errors else lines[-limit:])
 
 
 def _relocate(tmp: Path, final: Path) -> None:
@@ -503,7 +503,17 @@ def ensure_smoke_python(
             )
         req_file = tmp / _REQUIREMENTS_FILE
         req_file.write_text("\n".join(reqs) + "\n", encoding="utf-8")
-        cmd = [str(_env_python(tmp)), "-m", "pip", "install", "--no-input", "--progress-bar", "off", "-r", str(req_file)]
+        cmd = [
+            str(_env_python(tmp)),
+            "-m",
+            "pip",
+            "install",
+            "--no-input",
+            "--progress-bar",
+            "off",
+            "-r",
+            str(req_file),
+        ]
         try:
             rc = _run_logged(cmd, log, pip_timeout_s)
         except subprocess.TimeoutExpired as exc:

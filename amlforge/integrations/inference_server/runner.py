@@ -42,7 +42,9 @@ _PASSTHROUGH_ENV = ("HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_ALL", "LC
 
 # Runs in the target interpreter (Python 3.8+ syntax). It is the real server entry
 # point (azureml_inference_server_http.amlserver.run, what `azmlinfsrv` calls) with
-# three adjustments that do not change how the scoring script is loaded or called:
+# adjustments that do not change how the scoring script is loaded or called:
+#  * stop when amlforge dies (PR_SET_PDEATHSIG, set here rather than in a preexec_fn,
+#    which is unsafe in a threaded parent),
 #  * bind to 127.0.0.1 instead of the hard-coded 0.0.0.0 (constants.DEFAULT_HOST),
 #  * no gunicorn control socket (gunicorn >= 25 creates ~/.gunicorn/gunicorn.ctl,
 #    shared by concurrent servers),
@@ -50,6 +52,14 @@ _PASSTHROUGH_ENV = ("HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_ALL", "LC
 #    that a too-slow init() or run() can be located.
 _LAUNCHER = r"""
 import faulthandler, os, signal, sys
+_parent = int(os.environ.pop("AMLFORGE_SMOKE_PARENT", "0"))
+try:  # if amlforge dies (even by SIGKILL), the kernel sends us SIGINT: gunicorn's quick shutdown
+    import ctypes
+    ctypes.CDLL(None).prctl(1, int(signal.SIGINT), 0, 0, 0)  # PR_SET_PDEATHSIG
+except Exception:
+    pass
+if _parent and os.getppid() != _parent:
+    sys.exit("amlforge exited before the server started")
 faulthandler.register(signal.SIGURG, all_threads=True, chain=False)
 try:
     import gunicorn.config as _gc
@@ -247,7 +257,9 @@ def _preflight(python: Path) -> dict:
             [str(python), "-I", "-c", _PREFLIGHT], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        raise SmokeInputError(f"cannot run {python}: {exc}", hint="pass the python executable of an existing environment")
+        raise SmokeInputError(
+            f"cannot run {python}: {exc}", hint="pass the python executable of an existing environment"
+        ) from None
     if out.returncode != 0:
         raise SmokeInputError(
             f"{python} failed to start: {(out.stderr or out.stdout).strip()[-500:]}",
@@ -256,7 +268,7 @@ def _preflight(python: Path) -> dict:
     try:
         info = json.loads(out.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        raise SmokeInputError(f"{python} did not behave like a Python interpreter", hint="check --python")
+        raise SmokeInputError(f"{python} did not behave like a Python interpreter", hint="check --python") from None
     if not info.get("importable"):
         raise SmokeInputError(
             f"azureml-inference-server-http is not installed in the environment of {python}",
@@ -299,6 +311,7 @@ def _server_env(target: SmokeTarget, python: Path, model_dir: Path | None, run_i
     if model_dir is not None:
         env["AZUREML_MODEL_DIR"] = str(model_dir)
     env[_procs.MARKER_ENV] = run_id
+    env["AMLFORGE_SMOKE_PARENT"] = str(os.getpid())  # read and removed by the launcher
     return env
 
 
@@ -348,6 +361,9 @@ class _Server:
         self.started = 0.0
         self.pids: list[int] = []
         self.stopped = False
+        self.stuck = False
+        self.ready = False
+        self.last_probe_status: int | None = None
 
     def start(self) -> None:
         self.port = _free_port()
@@ -379,7 +395,6 @@ class _Server:
                 stdout=fh,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_procs.set_parent_death_signal,
             )
         self.pids = [self.proc.pid]
 
@@ -394,7 +409,9 @@ class _Server:
             return
         self.stopped = True
         self.pids = [self.proc.pid, *_logs.worker_pids(self.text())]
-        _procs.stop_server(self.proc, self.run_id)
+        # A worker stuck in init() or run() ignores SIGTERM: don't wait long for it.
+        stuck = self.stuck or not self.ready
+        _procs.stop_server(self.proc, self.run_id, grace_s=0.3 if stuck else 2.0)
 
     def dump_stacks(self, settle_s: float = 1.0) -> None:
         """Have the workers log their stacks; wait until the dump shows up in the log."""
@@ -430,7 +447,10 @@ class _Server:
                 continue
             with sock:
                 status = self._probe(sock, deadline)
+            if isinstance(status, int):
+                self.last_probe_status = status
             if status == 200:
+                self.ready = True
                 return "ready"
             if status in ("exited", "timeout"):
                 return status
@@ -461,7 +481,7 @@ class _Server:
             sock.settimeout(min(0.25, deadline - now))
             try:
                 chunk = sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 if self._check_log():
                     return None
                 continue
@@ -481,9 +501,7 @@ def _top_level_defs(script: Path) -> dict[str, int]:
         tree = ast.parse(script.read_text(encoding="utf-8", errors="replace"))
     except (SyntaxError, ValueError, OSError):
         return {}
-    return {
-        n.name: n.lineno for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-    }
+    return {n.name: n.lineno for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
 def _nested_def(script: Path, name: str) -> int | None:
@@ -515,7 +533,9 @@ class _Analysis:
         excl = [Path(python).parent.parent]
         if env_prefix:
             excl.append(Path(env_prefix))
-        self.exclude = excl
+        # The environment's files are never the user's code, unless it *contains* the code
+        # directory (a virtualenv created in the project root); site-packages is excluded anyway.
+        self.exclude = [r for r in excl if not _logs._is_under(str(target.code_dir), r)]
         self.label = f"{target.source_label}: " if target.source_label else ""
 
     def locate(self, text: str, *, prefer_dump: bool = False) -> None:
@@ -537,7 +557,7 @@ class _Analysis:
     def excerpt(self, text: str) -> str:
         # Skip the server's start-up banner (settings, routes) once a worker has booted.
         i = text.find("Booting worker")
-        if i > 0:
+        if i > 0 and "Listening at:" in text[:i]:
             text = text[text.rfind("\n", 0, i) + 1 :]
         return _logs.excerpt(text, user_roots=self.user_roots)
 
@@ -558,9 +578,10 @@ class _Analysis:
             r.user_line = None
             defs = _top_level_defs(self.script)
             nested = _nested_def(self.script, missing)
-            close = difflib.get_close_matches(missing, list(defs), n=1, cutoff=0.5) or [
-                n for n in defs if missing in n.lower()
-            ][:1]
+            close = (
+                difflib.get_close_matches(missing, list(defs), n=1, cutoff=0.5)
+                or [n for n in defs if missing in n.lower()][:1]
+            )
             if nested is not None:
                 r.user_line = nested
                 r.message = f"{self.label}{script}:{nested}: {missing}() is defined, but not at module level"
@@ -574,7 +595,10 @@ class _Analysis:
                 r.hint = f"the server requires module-level init() and run(); add {missing}()"
         elif "User's init function failed" in text:
             r.message = f"{self.label}{self.where()}init() raised {exc}".rstrip()
-            r.hint = "init() runs in every worker at container start; in Azure the container restarts until the deployment fails"
+            r.hint = (
+                "init() runs in every worker at container start; in Azure the container restarts until the "
+                "deployment fails"
+            )
             if exc.startswith(("FileNotFoundError", "OSError", "IsADirectoryError", "NotADirectoryError")):
                 r.hint += (
                     "; check model paths: Azure mounts the model at AZUREML_MODEL_DIR with the registered "
@@ -609,7 +633,7 @@ class _Analysis:
             r.hint = "see the server log below; the environment may be missing a server dependency"
         r.message = r.message.rstrip(": ")
 
-    def too_slow_init(self, text: str, waited: float) -> None:
+    def too_slow_init(self, text: str, last_status: int | None) -> None:
         t = self.target
         r = self.report
         r.ok = False
@@ -622,6 +646,8 @@ class _Analysis:
             f"failure_threshold {t.probe_failure_threshold} x period {t.probe_period_s:g})"
         )
         still = f"; init() was still running at {self.where().rstrip(': ')}" if self.where() else ""
+        if last_status is not None:
+            still += f"; GET / last answered {last_status}"
         r.message = f"{self.label}not ready within the probe budget of {budget}{still}"
         r.hint = (
             "make init() faster (load less, or load lazily), or raise readiness_probe.initial_delay / "
@@ -665,7 +691,11 @@ def _validate(target: SmokeTarget, python: Path) -> None:
     )
     need(target.endpoint_kind in ("managed", "kubernetes"), f"unknown endpoint kind {target.endpoint_kind!r}", "")
     for k, v in target.environment_variables.items():
-        need(isinstance(k, str) and isinstance(v, str), f"environment variable {k!r} must map to a string", "quote it in YAML")
+        need(
+            isinstance(k, str) and isinstance(v, str),
+            f"environment variable {k!r} must map to a string",
+            "quote it in YAML",
+        )
     need(
         Path(python).exists() and os.access(python, os.X_OK),
         f"python interpreter not found or not executable: {python}",
@@ -793,8 +823,9 @@ def _drive(
         return
     if state == "timeout":
         emit("not ready within the probe budget; dumping the workers' stacks")
+        server.stuck = True
         server.dump_stacks()
-        analysis.too_slow_init(server.text(), target.probe_budget_s)
+        analysis.too_slow_init(server.text(), server.last_probe_status)
         return
     if state == "port-in-use":
         report.message = "could not get a free loopback port after 3 attempts"
@@ -824,7 +855,9 @@ def _drive(
 
     if target.request_body is None:
         report.ok = True
-        report.message = f"{analysis.label}ready after {report.startup_seconds:.1f} s; no sample request, /score not called"
+        report.message = (
+            f"{analysis.label}ready after {report.startup_seconds:.1f} s; no sample request, /score not called"
+        )
         report.notes.append("no sample request given: run() was not exercised")
         return
 
@@ -840,14 +873,13 @@ def _drive(
     except TimeoutError:
         report.latency_ms = None
         report.azure_error = _azure_for_score(target.endpoint_kind, timeout=True)
+        server.stuck = True
         server.dump_stacks()
         text = server.text()[offset:]
         analysis.locate(text, prefer_dump=True)
         report.exception = None
         at = f"; run() was still running at {analysis.where().rstrip(': ')}" if analysis.where() else ""
-        report.message = (
-            f"{analysis.label}no response within request_timeout_ms={target.request_timeout_ms}{at}"
-        )
+        report.message = f"{analysis.label}no response within request_timeout_ms={target.request_timeout_ms}{at}"
         report.hint = "make run() faster or raise request_settings.request_timeout_ms (managed maximum 180000)"
         report.log_excerpt = analysis.excerpt(text)
         return
@@ -856,7 +888,10 @@ def _drive(
         text = server.text()[offset:]
         report.azure_error = _azure_for_score(target.endpoint_kind)
         analysis.locate(text)
-        report.message = f"{analysis.label}the server dropped the scoring request ({exc!r}); the worker probably crashed"
+        died = _logs.worker_exit(text)
+        report.message = f"{analysis.label}the server dropped the scoring request ({exc.__class__.__name__}): " + (
+            f"the worker {died}" if died else "the worker probably crashed"
+        )
         report.hint = "a worker killed during run() (out of memory, segfault in native code) gives this"
         report.log_excerpt = analysis.excerpt(text)
         return
@@ -873,7 +908,12 @@ def _drive(
         report.azure_error = _azure_for_score(target.endpoint_kind)
         failed = str(headers.get("x-ms-run-function-failed", "")).lower() == "true"
         code = report.azure_error
-        if failed and report.exception:
+        if failed and report.exception and report.exception.startswith("UserScriptTimeout"):
+            report.message = (
+                f"{analysis.label}{analysis.where()}run() was stopped by the server's own scoring timeout "
+                f"(SCORING_TIMEOUT_MS): {text_body[:200]}"
+            )
+        elif failed and report.exception:
             report.message = f"{analysis.label}{analysis.where()}run() raised {report.exception}"
         elif failed:
             report.message = f"{analysis.label}run() failed: {text_body[:200]}"
@@ -916,13 +956,11 @@ def _request(
     headers = {"Content-Type": content_type} if content_type else {}
     conn = http.client.HTTPConnection(_LOOPBACK, port, timeout=timeout_s)
     start = time.perf_counter()
-    try:
+    try:  # a socket timeout is a TimeoutError (Python >= 3.10)
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
         elapsed = (time.perf_counter() - start) * 1000.0
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data, elapsed
-    except socket.timeout as exc:
-        raise TimeoutError(str(exc)) from exc
     finally:
         conn.close()

@@ -77,6 +77,16 @@ def smallest_sku(project: Project, fits: Callable[[Sku], bool], *, gpu: bool | N
     return current or project.skus.smallest(fits, gpu=gpu)
 
 
+def keeps_hardware(sku: Sku) -> Callable[[Sku], bool]:
+    """A predicate: at least the memory, GPUs and GPU memory of ``sku`` (for "use a bigger size" hints)."""
+
+    def fits(s: Sku) -> bool:
+        return (s.memory_gib >= sku.memory_gib and s.gpus >= sku.gpus
+                and (s.gpu_memory_gib or 0) >= (sku.gpu_memory_gib or 0))
+
+    return fits
+
+
 def label(dep: Loaded[OnlineDeploymentBase]) -> str:
     """``endpoint/deployment`` (or the file name when unnamed)."""
     name = dep.spec.name or dep.doc.path.name
@@ -127,7 +137,7 @@ def worker_count(dep: Loaded[OnlineDeploymentBase]) -> tuple[int, str]:
         except ValueError:
             value = 0
         if value >= 1:
-            return value, f"WORKER_COUNT={value}"
+            return value, f"{value} worker{'s' if value > 1 else ''} (WORKER_COUNT)"
     return 1, "1 worker (the inference server's default)"
 
 
@@ -167,6 +177,7 @@ def mlflow_no_code(project: Project, dep: Loaded[OnlineDeploymentBase]) -> str |
 
 _GPU_WORD = re.compile(r"(?<![a-z])(cuda|cudnn|gpu)", re.IGNORECASE)
 _CPU_WORD = re.compile(r"(?<![a-z])cpu(?![a-z])", re.IGNORECASE)
+_CUDA_WORD = re.compile(r"(?<![a-z])cuda", re.IGNORECASE)
 _PIP_CUDA_LOCAL = re.compile(r"\+cu\d", re.IGNORECASE)
 _EXTRAS = re.compile(r"\[([^\]]*)\]")
 #: Packages that only exist to run on NVIDIA GPUs (normalised names).
@@ -184,6 +195,9 @@ _GPU_CAPABLE = {
     "ultralytics", "deepspeed", "bitsandbytes", "optimum", "peft", "text-generation", "tensorflow",
 }
 _CPU_PACKAGES = {"cpuonly", "pytorch-cpu", "tensorflow-cpu", "faiss-cpu", "onnxruntime-cpu"}
+#: Markers that make every PyTorch package of the environment a CPU build.
+_TORCH_CPU_MARKERS = {"cpuonly", "pytorch-cpu"}
+_TORCH_FAMILY = {"torch", "pytorch", "torchvision", "torchaudio"}
 
 
 @dataclass
@@ -193,7 +207,8 @@ class GpuIntent:
     Attributes:
         gpu: Reasons the environment targets NVIDIA GPUs (a CUDA image, CUDA packages).
         cpu: Reasons it is explicitly CPU-only (a ``-cpu`` image, ``cpuonly``, ``+cpu`` wheels).
-        capable: Packages that use a GPU when present without naming CUDA (torch from PyPI, ...).
+        capable: Packages that use a GPU when present without naming CUDA (torch from PyPI, ...),
+            minus PyTorch packages that a CPU marker (``cpuonly``, the CPU wheel index) makes CPU builds.
         inspected: Whether amlforge could see the environment's image and packages at all.
         azureml_base: The image is an ``mcr.microsoft.com/azureml/`` image (CUDA variants say so in the name).
     """
@@ -215,12 +230,12 @@ def _image_words(text: str, intent: GpuIntent, what: str) -> None:
 def _dependency_signal(name: str, raw: str, source: str) -> str | None:
     """'gpu', 'cpu', 'capable' or None for one conda/pip dependency."""
     lowered = raw.lower()
-    rest = lowered[len(name):] if lowered.startswith(name) else lowered
+    rest = lowered.removeprefix(name)
     extras = " ".join(_EXTRAS.findall(lowered))
     if name in _CPU_PACKAGES or name.endswith("-cpu") or "+cpu" in lowered or (
             source == "conda" and _CPU_WORD.search(rest.replace("cpuonly", ""))):
         return "cpu"
-    if (name in _GPU_PACKAGES or name.startswith(_GPU_PREFIXES) or "cuda" in lowered
+    if (name in _GPU_PACKAGES or name.startswith(_GPU_PREFIXES) or _CUDA_WORD.search(lowered)
             or _PIP_CUDA_LOCAL.search(lowered) or "gpu" in extras):
         return "gpu"
     if name in _GPU_CAPABLE:
@@ -250,28 +265,28 @@ def _gpu_intent(project: Project, dep: Loaded[OnlineDeploymentBase]) -> GpuInten
         _image_words(spec.image, intent, "image")
     conda = project.conda_for(env)
     if conda is not None:
+        torch_cpu = False
         for option in conda.pip_options:
             low = option.lower()
             if "download.pytorch.org/whl/cpu" in low:
                 intent.cpu.append(f"pip option '{option}' installs CPU-only PyTorch wheels")
+                torch_cpu = True
             elif re.search(r"download\.pytorch\.org/whl/cu\d", low):
                 intent.gpu.append(f"pip option '{option}' installs CUDA PyTorch wheels")
+        capable = []
         for d in conda.dependencies:
             signal = _dependency_signal(d.name, d.raw, d.source)
             if signal == "gpu":
                 intent.gpu.append(f"{d.source} dependency '{d.raw}' needs CUDA")
             elif signal == "cpu":
                 intent.cpu.append(f"{d.source} dependency '{d.raw}' is CPU-only")
+                torch_cpu = torch_cpu or d.name in _TORCH_CPU_MARKERS
             elif signal == "capable":
-                intent.capable.append(d.raw)
+                capable.append(d)
+        intent.capable = [d.raw for d in capable if not (torch_cpu and d.name in _TORCH_FAMILY)]
     # the image alone tells enough for MCR images; a conda file (or none, for a plain image) completes it
     intent.inspected = spec.image is not None and (conda is not None or spec.conda_file is None)
     return intent
-
-
-def is_gpu_sku_name(name: str) -> bool:
-    """Whether a catalog SKU name is a GPU size (N-series)."""
-    return bool(re.match(r"^standard_n", name, re.IGNORECASE))
 
 
 __all__ = [
@@ -284,6 +299,7 @@ __all__ = [
     "fmt_gib",
     "gpu_intent",
     "is_managed",
+    "keeps_hardware",
     "label",
     "managed_with_sku",
     "mlflow_no_code",

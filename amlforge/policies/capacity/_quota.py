@@ -61,13 +61,17 @@ class DeploymentUse:
         return label(self.deployment)
 
     def arithmetic(self) -> str:
-        """``10 x Standard_DS3_v2 -> 12 instances with the 20% reserve x 4 vCPUs = 48``."""
+        """``10 x Standard_DS3_v2 -> 12 instances with the 20% upgrade reserve x 4 vCPUs``."""
         s = self.sku
         count = f"{self.instance_count}" + ("" if self.count_given else " (instance_count not set, assumed)")
         if s.skip_upgrade_reserve:
-            return f"{count} x {s.name} x {s.vcpus} vCPUs = {self.reserved_vcpus} (exempt from the 20% reserve)"
+            return f"{count} x {s.name} x {s.vcpus} vCPUs, exempt from the 20% reserve"
         return (f"{count} x {s.name} -> {self.reserved_instances} instances with the 20% upgrade reserve "
-                f"x {s.vcpus} vCPUs = {self.reserved_vcpus}")
+                f"x {s.vcpus} vCPUs")
+
+    def explain(self) -> str:
+        """``reserves 48 vCPUs (10 x Standard_DS3_v2 -> 12 instances ... x 4 vCPUs)``."""
+        return f"reserves {self.reserved_vcpus} vCPUs ({self.arithmetic()})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -340,48 +344,44 @@ def quota_for_paths(paths: Sequence[Path | str], *, quota: Path | None = None, r
     return QuotaRun(quota_table(project), result.problems)
 
 
+def _columns(rows: list[tuple[str, ...]], indent: str = "") -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [indent + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+
+
 def render_text(table: QuotaTable) -> str:
-    """The per-family table and the counted limits as plain text."""
+    """The per-family table, the per-deployment arithmetic and the counted limits as plain text."""
     where = ", ".join(x for x in (f"subscription {table.subscription}" if table.subscription else "",
                                   f"region {table.region}" if table.region else "") if x)
-    lines = [f"Quota figures: {table.source}" + (f" ({where})" if where else "")]
-    header = ("family", "SKUs", "deployments", "instances", "reserved vCPUs", "available", "limit", "status")
-    rows = [header]
-    for f in table.families:
-        instances = f"{f.instances} (+reserve: {f.reserved_instances})" if f.reserved_instances != f.instances \
-            else str(f.instances)
-        rows.append((
-            f.family, ", ".join(f.skus), str(len(f.uses)), instances, str(f.reserved_vcpus),
-            "-" if f.available is None else str(f.available),
-            "-" if f.quota is None else f"{f.quota.limit} (used {f.quota.usage})",
-            f.status,
-        ))
+    lines = [f"Quota figures: {table.source}" + (f" ({where})" if where else ""), ""]
     if table.families:
-        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-        for r in rows:
-            lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+        rows = [("family", "SKUs", "deployments", "instances", "with 20% reserve", "reserved vCPUs", "available",
+                 "limit", "usage", "status")]
+        for f in table.families:
+            dash = lambda v: "-" if v is None else str(v)
+            rows.append((f.family, ", ".join(f.skus), str(len(f.uses)), str(f.instances), str(f.reserved_instances),
+                         str(f.reserved_vcpus), dash(f.available), dash(f.quota.limit if f.quota else None),
+                         dash(f.quota.usage if f.quota else None), f.status))
+        lines.extend(_columns(rows))
+        lines += ["", "Deployments (vCPUs reserved = ceil(1.2 x instance_count) x vCPUs, exempt SKUs n x vCPUs):"]
+        lines.extend(_columns([(u.label, str(u.reserved_vcpus), u.arithmetic()) for f in table.families
+                               for u in f.uses], "  "))
     else:
         lines.append("no managed deployments with a known instance_type")
-    lines.append("")
-    for row in (table.endpoints, table.deployments, table.total_compute):
-        lines.append(f"{row.what}: {row.count} in this run + {row.usage} in use = {row.count + row.usage} "
-                     f"of {row.limit} ({row.status})")
-    for e in table.per_endpoint:
-        if e.status != OK or e.count > e.limit // 2:
-            lines.append(f"endpoint {e.endpoint}: {e.count} deployments of {e.limit} ({e.status})")
-    for f in table.families:
-        for use in f.uses:
-            lines.append(f"  {use.label}: {use.arithmetic()}")
     for s in table.skipped:
-        lines.append(f"not counted: {label(s.deployment)}: {s.reason}")
-    gpu_rows = [f for f in table.families if f.status == GPU_DEFAULT_ZERO]
-    if gpu_rows:
-        lines.append("")
-        lines.append("GPU families start with 0 vCPUs of quota: request an increase, then pass the figures "
-                     "with --quota FILE.")
-    lines.append("")
-    lines.append("OVER QUOTA" if table.over else "within quota" if all(
-        f.status == OK for f in table.families) else "within the known limits")
+        lines.append(f"  not counted: {label(s.deployment)}: {s.reason}")
+    lines += ["", "Limits (per subscription and region):"]
+    rows = [(row.what, f"{row.count} in this run + {row.usage} in use = {row.count + row.usage} of {row.limit}",
+             row.status) for row in (table.endpoints, table.deployments, table.total_compute)]
+    rows += [(f"endpoint {e.endpoint}", f"{e.count} deployments of {e.limit}", e.status) for e in table.per_endpoint]
+    lines.extend(_columns(rows, "  "))
+    if any(f.status == GPU_DEFAULT_ZERO for f in table.families):
+        lines += ["", ("GPU families start with 0 vCPUs of quota: request an increase, then pass the figures "
+                       "with --quota FILE.")]
+    if any(f.status == UNKNOWN for f in table.families):
+        lines += ["", "Families without figures were not checked: pass --quota FILE with their limit and usage."]
+    lines += ["", "OVER QUOTA" if table.over else "within quota" if all(f.status == OK for f in table.families)
+              else "within the known limits"]
     return "\n".join(lines) + "\n"
 
 

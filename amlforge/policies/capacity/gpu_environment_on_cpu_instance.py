@@ -43,7 +43,12 @@ instance_count: 1
 
 from collections.abc import Iterator
 
-from amlforge.policies.capacity._helpers import gpu_intent, managed_with_sku, smallest_sku, type_anchor
+from amlforge.policies.capacity._helpers import (
+    gpu_intent,
+    managed_with_sku,
+    smallest_sku,
+    type_anchor,
+)
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Project
 
@@ -57,7 +62,7 @@ def check(project: Project) -> Iterator[Violation]:
         if not intent.gpu:
             continue
         reason = intent.gpu[0] + (f" (and {len(intent.gpu) - 1} more)" if len(intent.gpu) > 1 else "")
-        gpu = smallest_sku(project, lambda s: s.gpus >= 1 and s.memory_gib >= sku.memory_gib, gpu=True)
+        gpu = smallest_sku(project, lambda s, sku=sku: s.gpus >= 1 and s.memory_gib >= sku.memory_gib, gpu=True)
         yield Violation(
             type_anchor(dep),
             f"the environment targets NVIDIA GPUs ({reason}) but {sku.name} has no GPU",

@@ -2,9 +2,9 @@
 
 ## What it does
 For managed deployments on a GPU size (N-series), inspects the environment:
-- a warning when it is explicitly CPU-only and shows no GPU intent: a `-cpu` image or curated
-  environment, `cpuonly`, `pytorch-cpu`, `tensorflow-cpu`, `+cpu` wheels or the PyTorch CPU
-  wheel index;
+- a warning when it is explicitly CPU-only: a `-cpu` image or curated environment, `cpuonly`,
+  `pytorch-cpu`, `tensorflow-cpu`, `+cpu` wheels or the PyTorch CPU wheel index, and no package
+  that names CUDA or can use a GPU by itself;
 - an info when the image is a CPU `mcr.microsoft.com/azureml/` image (Microsoft names the CUDA
   variants `cuda...`/`gpu`) and no package brings CUDA or a GPU-capable framework (`torch`
   from PyPI bundles CUDA, so it counts, as do xgboost, catboost, transformers and the like).
@@ -42,7 +42,12 @@ instance_count: 1
 
 from collections.abc import Iterator
 
-from amlforge.policies.capacity._helpers import gpu_intent, managed_with_sku, smallest_sku, type_anchor
+from amlforge.policies.capacity._helpers import (
+    gpu_intent,
+    managed_with_sku,
+    smallest_sku,
+    type_anchor,
+)
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Project
 
@@ -53,9 +58,9 @@ def check(project: Project) -> Iterator[Violation]:
         if not sku.is_gpu:
             continue
         intent = gpu_intent(project, dep)
-        if intent.gpu:
-            continue
-        cpu = smallest_sku(project, lambda s: s.vcpus >= sku.vcpus and s.memory_gib >= sku.memory_gib, gpu=False)
+        if intent.gpu or intent.capable:
+            continue  # CUDA named, or a framework that brings its own (torch wheels bundle the CUDA runtime)
+        cpu = smallest_sku(project, lambda s, sku=sku: s.vcpus >= sku.vcpus and s.memory_gib >= sku.memory_gib, gpu=False)
         alternative = f"or run it on a CPU size such as {cpu.name}" if cpu else "or run it on a CPU size"
         if intent.cpu:
             yield Violation(

@@ -41,7 +41,11 @@ import datetime
 from collections.abc import Iterator
 
 from amlforge.errors import UserInputError
-from amlforge.policies.capacity._helpers import managed_with_sku, smallest_sku, type_anchor
+from amlforge.policies.capacity._helpers import (
+    managed_with_sku,
+    smallest_sku,
+    type_anchor,
+)
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Project
 from amlforge.specs.sku import Sku

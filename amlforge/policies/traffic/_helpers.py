@@ -14,6 +14,7 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
+from amlforge.errors import UserInputError
 from amlforge.specs.project import EndpointGroup, Loaded, Project
 
 #: Default worker count of azureml-inference-server-http (``--worker_count 1``).
@@ -23,11 +24,6 @@ DEFAULT_WORKER_COUNT = 1
 MANAGED_MAX_TIMEOUT_MS = 180_000
 PROMPT_FLOW_MAX_TIMEOUT_MS = 300_000
 KUBERNETES_MAX_TIMEOUT_MS = 300_000
-
-
-def shares(mapping: dict[str, int] | None) -> dict[str, tuple[str, int]]:
-    """A traffic mapping keyed by lower-cased deployment name -> (key as written, percent)."""
-    return {k.lower(): (k, v) for k, v in (mapping or {}).items()}
 
 
 def live_targets(mapping: dict[str, int] | None) -> dict[str, int]:
@@ -60,13 +56,6 @@ def closest(name: str, candidates: list[str]) -> str | None:
     lowered = {c.lower(): c for c in candidates}
     match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[match[0]] if match else None
-
-
-def gpu_key(loaded: Loaded[Any], section: str) -> str:
-    """How the GPU key of ``resources.<section>`` is spelled in the file (``nvidia.com/gpu`` or ``gpu``)."""
-    if loaded.at("resources", section, "gpu").spelled_out:
-        return "gpu"
-    return "nvidia.com/gpu"
 
 
 def is_mlflow_no_code(dep: Loaded[Any]) -> bool:
@@ -112,19 +101,15 @@ def image_of(project: Project, dep: Loaded[Any]) -> str | None:
     return env.spec.image if env is not None else None
 
 
-def positive_number(project: Project, name: str, default: float) -> float:
-    """A numeric option that must be > 0; the default when it is missing or not a positive number."""
+def number_option(project: Project, name: str, default: float, *, minimum: float = 0.0, strict: bool = True) -> float:
+    """A numeric rule option (> minimum, or >= with ``strict=False``); a bad value is a user error (exit 2)."""
     value = project.option(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        return default
-    return float(value)
-
-
-def non_negative_number(project: Project, name: str, default: float) -> float:
-    """A numeric option that must be >= 0; the default when it is missing or invalid."""
-    value = project.option(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        return default
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok:
+        ok = value > minimum if strict else value >= minimum
+    if not ok:
+        raise UserInputError(f"rule option '{name}' should be a number {'>' if strict else '>='} {minimum:g}, "
+                             f"got {value!r}", None, f"set [tool.amlforge.options] {name} = {default:g}")
     return float(value)
 
 

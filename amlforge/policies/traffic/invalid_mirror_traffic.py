@@ -67,6 +67,6 @@ def check(project: Project) -> Iterator[Violation]:
                                 f"set {key} to at most {MAX_MIRROR_PERCENT}")
             if key.lower() in live:
                 yield Violation(ep.at("mirror_traffic", key),
-                                f"'{key}' is mirror target and also receives {live[key.lower()]}% of live traffic; "
+                                f"'{key}' is the mirror target but also receives {live[key.lower()]}% of live traffic; "
                                 "a mirror target must have 0% live traffic",
                                 "mirror to a deployment without live traffic, or drop the mirror", key=True)

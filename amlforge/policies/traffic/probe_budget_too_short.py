@@ -66,7 +66,7 @@ import math
 from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
-from amlforge.policies.traffic._helpers import is_mlflow_no_code, non_negative_number, positive_number
+from amlforge.policies.traffic._helpers import is_mlflow_no_code, number_option
 from amlforge.specs.probes import ProbeSettings
 from amlforge.specs.project import Project
 
@@ -77,8 +77,8 @@ _FIELDS = ("initial_delay", "period", "timeout", "success_threshold", "failure_t
 
 @rule("AML309", "probe-budget-too-short", Severity.WARNING, prevents=("ResourceNotReady",))
 def check(project: Project) -> Iterator[Violation]:
-    mb_per_s = positive_number(project, "model_load_mb_per_s", DEFAULT_MB_PER_S)
-    conda_seconds = non_negative_number(project, "conda_at_start_seconds", DEFAULT_CONDA_SECONDS)
+    mb_per_s = number_option(project, "model_load_mb_per_s", DEFAULT_MB_PER_S)
+    conda_seconds = number_option(project, "conda_at_start_seconds", DEFAULT_CONDA_SECONDS, strict=False)
     for dep in project.deployments:
         no_code = is_mlflow_no_code(dep)
         size = project.model_size(dep) if dep.spec.model is not None else None
@@ -89,13 +89,15 @@ def check(project: Project) -> Iterator[Violation]:
         if size is not None:
             load = size[0] / 1e6 / mb_per_s
             need += load
-            parts.append(f"loading the {_human(size[0])} model takes about {load:.0f} s at {mb_per_s:g} MB/s")
+            if load >= 1:
+                parts.append(f"loading the {_human(size[0])} model at {mb_per_s:g} MB/s: ~{load:.0f} s")
         if no_code:
             need += conda_seconds
-            parts.append(f"installing the MLflow model's conda dependencies at start about {conda_seconds:.0f} s")
-        if need <= 0:
+            if conda_seconds > 0:
+                parts.append(f"installing the MLflow model's conda dependencies at start: ~{conda_seconds:.0f} s")
+        if need < 1 or not parts:
             continue
-        estimate = " and ".join(parts)
+        estimate = f"it needs about {need:.0f} s ({'; '.join(parts)})"
         reported_default = False
         for probe_key in ("liveness_probe", "readiness_probe"):
             given: ProbeSettings | None = getattr(dep.spec, probe_key)
@@ -110,7 +112,7 @@ def check(project: Project) -> Iterator[Violation]:
             if given is not None:
                 yield Violation(
                     dep.at(probe_key, "failure_threshold"),
-                    f"{probe_key} gives the container {formula} to start, but {estimate} (~{need:.0f} s)",
+                    f"{probe_key} gives the container {formula} to start, but {estimate}",
                     f"raise {probe_key}.failure_threshold to at least {threshold} "
                     f"({probe.initial_delay} + {threshold} x {probe.period} = "
                     f"{probe.initial_delay + threshold * probe.period} s), or initial_delay",
@@ -122,7 +124,7 @@ def check(project: Project) -> Iterator[Violation]:
                 add = "liveness_probe and readiness_probe" if both else probe_key
                 yield Violation(
                     dep.at("model"),
-                    f"{what} the container {formula} to start, but {estimate} (~{need:.0f} s)",
+                    f"{what} the container {formula} to start, but {estimate}",
                     f"add {add} with failure_threshold: {threshold} (or a longer initial_delay)",
                 )
 

@@ -68,7 +68,7 @@ def check(project: Project) -> Iterator[Violation]:
             continue
         if dep.spec.kind == "kubernetes":
             limit, what = KUBERNETES_MAX_TIMEOUT_MS, "Kubernetes"
-        elif _is_prompt_flow(project, dep):
+        elif value > MANAGED_MAX_TIMEOUT_MS and _is_prompt_flow(project, dep):
             limit, what = PROMPT_FLOW_MAX_TIMEOUT_MS, "managed prompt-flow"
         else:
             limit, what = MANAGED_MAX_TIMEOUT_MS, "managed"

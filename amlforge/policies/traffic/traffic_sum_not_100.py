@@ -62,12 +62,13 @@ def check(project: Project) -> Iterator[Violation]:
                 f"traffic sums to 0: no deployment of '{ep.spec.name}' receives live traffic "
                 f"(deployments in this run: {names}), so scoring calls without the "
                 "azureml-model-deployment header get HTTP 404",
-                f"give a tested deployment 100, e.g. set {sorted(d.label for d in group.deployments)[0]} to 100",
+                f"give a tested deployment 100, e.g. set {min(d.label for d in group.deployments)} to 100",
+                key=True,
                 severity=Severity.INFO,
             )
             continue
         yield Violation(ep.at("traffic"), f"traffic sums to {total} ({listing(traffic)}), expected 100 or 0",
-                        _hint(traffic, total))
+                        _hint(traffic, total), key=True)
 
 
 def _hint(traffic: dict[str, int], total: int) -> str:

@@ -41,7 +41,11 @@ traffic:
 from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
-from amlforge.policies.traffic._helpers import closest, endpoint_groups, known_deployments
+from amlforge.policies.traffic._helpers import (
+    closest,
+    endpoint_groups,
+    known_deployments,
+)
 from amlforge.specs.project import Project
 
 

@@ -72,9 +72,14 @@ def check(project: Project) -> Iterator[Violation]:
                       "with HTTP 429 early")
         where = (dep.at("request_settings", "max_concurrent_requests_per_instance") if concurrency_given
                  else dep.at("environment_variables", "WORKER_COUNT"))
+        if dep.spec.kind == "kubernetes":
+            hint = (f"set WORKER_COUNT: \"{concurrency}\" in environment_variables (on Kubernetes keep "
+                    "max_concurrent_requests_per_instance at its default unless Microsoft says otherwise)")
+        else:
+            hint = (f"set WORKER_COUNT: \"{concurrency}\" in environment_variables, or "
+                    f"max_concurrent_requests_per_instance to {workers}, whichever your model can handle")
         yield Violation(
             where,
             f"max_concurrent_requests_per_instance is {concurrency} but {workers_text}: {effect}",
-            f"set WORKER_COUNT: \"{concurrency}\" in environment_variables, or "
-            f"max_concurrent_requests_per_instance to {workers}, whichever your model can handle",
+            hint,
         )

@@ -1,0 +1,1 @@
+"""Rules of the environment area: images, conda and pip pins, the inference server, MLflow models."""

@@ -1,0 +1,1 @@
+"""Rules of the security area: secrets, network access, authentication and identities."""

@@ -1,0 +1,5 @@
+import json
+
+
+MODEL = None
+print(json.dumps({"status": "loaded"}))

@@ -1,0 +1,2 @@
+def predict(raw_data):
+    return raw_data
