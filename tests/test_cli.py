@@ -114,3 +114,23 @@ def test_help_and_version() -> None:
     assert run_cli("--help").returncode == 0
     assert "lint" in run_cli("--help").stdout
     assert run_cli("--version").stdout.strip().endswith("0.1.0")
+
+
+def test_skip_unknown_for_pre_commit(project: Path) -> None:
+    (project / "conda.yaml").write_text("name: env\ndependencies:\n  - python=3.11\n")
+    (project / "ci.yml").write_text("on: push\n")
+    assert run_cli("lint", "conda.yaml", "ci.yml", cwd=project).returncode == 2
+    result = run_cli("lint", "--skip-unknown", "conda.yaml", "ci.yml", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_cli("lint", "--skip-unknown", "conda.yaml", "blue.yml", cwd=project)
+    assert result.returncode == 1 and "AML105" in result.stdout
+
+
+def test_pre_commit_hook_definition() -> None:
+    import yaml
+
+    from tests.conftest import ROOT
+
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "amlforge-lint" and hook["entry"].startswith("amlforge lint")
+    assert "--skip-unknown" in hook["entry"] and hook["pass_filenames"] is True

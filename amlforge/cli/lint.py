@@ -34,6 +34,8 @@ from amlforge.reporters import FORMATS
               help="Accept the findings recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(path_type=Path), default=None,
               help="Record the current findings as the baseline and exit 0.")
+@click.option("--skip-unknown", is_flag=True, default=False,
+              help="Skip named files that are not az-ml YAML (for pre-commit, which passes every changed YAML).")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the report to a file instead of standard output.")
 @handle_errors
@@ -41,7 +43,7 @@ def command(paths: tuple[Path, ...], fmt: str, fail_on: str | None, select: tupl
             ignore: tuple[str, ...], profile: str | None, overrides: tuple[str, ...],
             variables: tuple[str, ...], root: Path | None, config_file: Path | None,
             quota: Path | None, baseline: Path | None, write_baseline: Path | None,
-            output: Path | None) -> None:
+            skip_unknown: bool, output: Path | None) -> None:
     """Lint az-ml online endpoint, deployment and environment YAML before deploying.
 
     PATHS are files or folders (default: the current folder). Exit codes: 0 clean,
@@ -56,6 +58,7 @@ def command(paths: tuple[Path, ...], fmt: str, fail_on: str | None, select: tupl
         list(paths), root=root, config_file=config_file, select=split(select), ignore=split(ignore),
         fail_on=fail_on, profile=profile, baseline=baseline, quota=quota,
         overrides=parse_pairs(overrides, "--set"), variables=dict(parse_pairs(variables, "--var")),
+        skip_unknown=skip_unknown,
     )
     if write_baseline is not None:
         from amlforge.generators.writer import write_atomic

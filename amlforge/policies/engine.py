@@ -151,6 +151,7 @@ def lint_paths(
     quota: Path | None = None,
     overrides: Sequence[tuple[str, str]] = (),
     variables: dict[str, str] | None = None,
+    skip_unknown: bool = False,
 ) -> LintReport:
     """Lint with configuration discovered from the project root, as ``amlforge lint`` does."""
     from amlforge.policies.config import build_config, load_config
@@ -163,7 +164,7 @@ def lint_paths(
     config = build_config(table, source, select=list(select), ignore=list(ignore), fail_on=fail_on,
                           profile=profile, baseline=baseline, quota=quota, base_dir=base_dir)
     load = LoadOptions(root=project_root, overrides=list(overrides), variables=dict(variables or {}),
-                       profile=config.profile)
+                       profile=config.profile, skip_unknown=skip_unknown)
     return lint(given, config, load)
 
 

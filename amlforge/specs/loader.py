@@ -80,6 +80,8 @@ class LoadOptions:
         variables: ``--var NAME=VALUE`` pairs that fill ``{{NAME}}`` placeholders.
         profile: Active profile (``dev``, ``prod``, ...).
         max_file_bytes: Largest YAML file read.
+        skip_unknown: Treat files named on the command line like files found in a folder:
+            skip YAML that is not az-ml (for pre-commit, which passes every changed YAML file).
     """
 
     root: Path | None = None
@@ -87,6 +89,7 @@ class LoadOptions:
     variables: dict[str, str] = field(default_factory=dict)
     profile: str = "dev"
     max_file_bytes: int = 5 * 1024 * 1024
+    skip_unknown: bool = False
 
 
 @dataclass
@@ -421,6 +424,7 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
     seen: set[Path] = set()
     any_yaml = False
     for path, explicit in discover(given):
+        explicit = explicit and not options.skip_unknown
         absolute = Path(os.path.abspath(path))
         if absolute in seen:
             continue
@@ -439,6 +443,8 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
         project.documents.append(doc)
         if doc.spec is not None:
             _collect(project, doc)
+    if options.skip_unknown and not project.documents and not problems:
+        return LoadResult(project, problems)
     if not any_yaml:
         shown = ", ".join(str(p) for p in given)
         raise UserInputError(

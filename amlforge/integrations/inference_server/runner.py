@@ -401,9 +401,6 @@ class _Server:
     def text(self) -> str:
         return _read(self.log)
 
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
     def stop(self) -> None:
         if self.proc is None or self.stopped:
             return

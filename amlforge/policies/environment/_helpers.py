@@ -152,12 +152,16 @@ def specifier_of(dep: Dependency) -> SpecifierSet | None:
     ``None`` when it cannot be read (URLs, conda ``|`` alternatives, odd syntax). An empty set
     means "any version".
     """
+    if dep.source == "pip" and ("://" in dep.raw or "/" in dep.name):
+        return None  # a URL, VCS or path requirement: no version constraint to read
+    return _specifier(dep.source, dep.spec.strip())
+
+
+@lru_cache(maxsize=4096)
+def _specifier(source: str, text: str) -> SpecifierSet | None:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    text = dep.spec.strip()
-    if dep.source == "pip":
-        if "://" in dep.raw or "/" in dep.name:
-            return None  # a URL, VCS or path requirement: no version constraint to read
+    if source == "pip":
         try:
             return SpecifierSet(text)
         except InvalidSpecifier:
@@ -217,6 +221,7 @@ def _bump(release: tuple[int, ...]) -> Version:
     return Version(".".join(str(p) for p in head))
 
 
+@lru_cache(maxsize=4096)
 def version_range(spec: SpecifierSet) -> Range:
     """Lower and upper bounds of ``spec``."""
     from packaging.version import InvalidVersion, Version

@@ -66,7 +66,7 @@ def check(project: Project) -> Iterator[Violation]:
             continue
         seen.add(str(resolved.path))
         location, message = project.memo(("environment", "conda_error", str(resolved.path)),
-                                         lambda: _error(resolved.path))
+                                         lambda path=resolved.path: _error(path))
         if message:
             yield Violation(location, f"conda file '{value}': {message}",
                             "fix the YAML; a conda file is a mapping with 'dependencies'")

@@ -12,7 +12,8 @@ Checks each literal value in `environment_variables` (secret injection reference
   are (heuristic; hex strings are not flagged by shape, since hashes look the same);
 - warning: the variable's name ends in `PASSWORD`, `PASSWD`, `PWD`, `SECRET`, `TOKEN`,
   `APIKEY`, `CREDENTIAL(S)`, `SAS` or `CONNECTION_STRING` and its value is a literal string
-  (not a number, a boolean, a Key Vault URL or a placeholder); a name ending in `KEY` counts
+  (not a number, a boolean, a Key Vault URL, a placeholder, or an Application Insights
+  connection string, which Microsoft does not treat as a secret); a name ending in `KEY` counts
   when the value is 16 or more characters without spaces (`SORT_KEY: timestamp` is not a
   secret).
 
@@ -76,7 +77,8 @@ _SECRET_WORDS = {"PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "KEY", "APIKEY"
                  "CREDENTIAL", "CREDENTIALS", "SAS", "CONNSTR", "CONNECTIONSTRING"}
 _NOT_SECRET = re.compile(
     r"^(?:true|false|yes|no|on|off|none|null|[-+]?\d+(?:\.\d+)?|\{\{.*\}\}|\$\{?[A-Za-z_]\w*\}?|"
-    r"https://[^/]+\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net)(?:/.*)?)$", re.IGNORECASE)
+    r"https://[^/]+\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net)(?:/.*)?|"
+    r"InstrumentationKey=[0-9a-f-]{36}(?:;[A-Za-z]+=[^;]*)*;?)$", re.IGNORECASE)
 
 
 @rule("AML701", "secret-in-environment-variables", Severity.ERROR)
