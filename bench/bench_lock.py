@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integrations"))
 from conda_channel import build_channel  # noqa: E402
 
 from amlforge.integrations.condalock import (  # noqa: E402
+    LockPaths,
     conda_lock_version,
     lock_conda_file,
     lock_paths,
@@ -110,7 +111,7 @@ def main() -> int:
             conda_file = write_env(env_dir / "conda.yaml", channel, deps, pip)
             paths = lock_paths(conda_file)
 
-            def cold(conda_file: Path = conda_file) -> None:
+            def cold(conda_file: Path = conda_file, paths: LockPaths = paths) -> None:
                 for p in (paths.lockfile, paths.pinned_file):
                     p.unlink(missing_ok=True)
                 result = lock_conda_file(conda_file, solver="embedded")

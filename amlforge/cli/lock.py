@@ -1,7 +1,8 @@
 """``amlforge lock``: pin conda environments with conda-lock.
 
 Exit codes: 0 all locked (or fresh with ``--check``); 1 ``--check`` found a missing or
-stale lock; 2 bad input or a failed lock (the cause is printed, never a traceback).
+stale lock; 2 bad input or a failed lock (the cause is printed, never a traceback);
+3 a bug in amlforge (see :func:`amlforge.cli._common.handle_errors`); 130 interrupted.
 
 The logic lives in :mod:`amlforge.integrations.condalock`; this module parses options,
 prints progress (stderr) and results (stdout), and picks the exit code.
@@ -16,6 +17,7 @@ from typing import Any
 
 import click
 
+from amlforge.cli._common import handle_errors
 from amlforge.errors import AmlforgeError
 
 EXIT_OK, EXIT_STALE, EXIT_ERROR = 0, 1, 2
@@ -28,14 +30,20 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-def _error_text(exc: BaseException) -> str:
-    """The error as printed: one cause line, then hint and solver details, indented."""
-    text = str(exc)
+def _print_error(exc: BaseException, name: str = "") -> None:
+    """Print an error like the other commands: ``file:line:col: error: cause``, then the
+    hint and (for solver failures) the solver's own explanation, indented."""
+    err = sys.stderr
+    location = getattr(exc, "location", None)
+    where = f"{location}: " if location else (f"{name}: " if name else "")
+    err.write(f"{where}error: {getattr(exc, 'message', str(exc))}\n")
+    if getattr(exc, "hint", ""):
+        err.write(f"  hint: {exc.hint}\n")  # type: ignore[attr-defined]
     details = getattr(exc, "details", "")
     if details:
         shown = "\n".join("    " + ln for ln in details.strip().splitlines()[:40])
-        text += f"\n  solver said:\n{shown}"
-    return text
+        err.write(f"  solver said:\n{shown}\n")
+    err.flush()
 
 
 @click.command("lock")
@@ -56,6 +64,7 @@ def _error_text(exc: BaseException) -> str:
 @click.option("--force", is_flag=True, help="Re-lock even when the lock is up to date.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
+@handle_errors
 def command(
     conda_files: tuple[Path, ...],
     platforms: tuple[str, ...],
@@ -73,14 +82,8 @@ def command(
     """
     if check and (update or force):
         raise click.UsageError("--check cannot be combined with --update or --force")
-    try:
-        code = run(list(conda_files), platforms=platforms, check=check, solver=solver,
-                   update=update, channels=channels, force=force, fmt=fmt)
-    except KeyboardInterrupt:
-        click.echo("amlforge lock: interrupted; existing lock files were left as they were",
-                   err=True)
-        code = 130
-    sys.exit(code)
+    sys.exit(run(list(conda_files), platforms=platforms, check=check, solver=solver,
+                 update=update, channels=channels, force=force, fmt=fmt))
 
 
 def run(
@@ -97,7 +100,7 @@ def run(
     """Run the command; return the exit code. Never raises for user or lock errors."""
     from amlforge.integrations import condalock
 
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     text = fmt == "text"
 
     def progress(event: condalock.LockProgress) -> None:
@@ -119,7 +122,7 @@ def run(
         )
     except AmlforgeError as exc:
         if text:
-            err.write(f"amlforge lock: error: {_error_text(exc)}\n")
+            _print_error(exc)
         else:
             click.echo(json.dumps({"ok": False, "exit_code": EXIT_ERROR, "results": [],
                                    "error": {"type": type(exc).__name__,
@@ -140,9 +143,8 @@ def run(
 
     for r in results:
         name = _rel(r.conda_file)
-        if r.action == "failed":
-            prefix = "" if getattr(r.error, "location", None) else f"{name}: "
-            err.write(f"{prefix}error: {_error_text(r.error) if r.error else 'failed'}\n")
+        if r.action == "failed" and r.error is not None:
+            _print_error(r.error, name)
         elif r.action == "checked" and r.status is not None:
             state = r.status.state
             reason = f": {r.status.reason}" if r.status.reason else ""

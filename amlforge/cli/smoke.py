@@ -42,8 +42,11 @@ def _env_pairs(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
 
 
 @click.command(name="smoke")
+@click.argument("deployment_file", required=False, type=click.Path(path_type=Path), metavar="[DEPLOYMENT.yml]")
+@click.option("--deployment", "deployment_name", default=None,
+              help="Which deployment, when DEPLOYMENT.yml is a folder with several.")
 @click.option(
-    "--script", "script", required=True, type=click.Path(path_type=Path), help="The scoring script (score.py)."
+    "--script", "script", required=False, type=click.Path(path_type=Path), help="The scoring script (score.py)."
 )
 @click.option(
     "--code-dir",
@@ -70,32 +73,15 @@ def _env_pairs(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
     "--requirements", "requirements_file", type=click.Path(path_type=Path), help="pip requirements of the environment."
 )
 @click.option("--conda-file", type=click.Path(path_type=Path), help="Conda file of the environment (mapped to PyPI).")
-@click.option("--timeout-ms", type=click.IntRange(min=1), default=5000, show_default=True, help="request_timeout_ms.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="WORKER_COUNT.")
-@click.option(
-    "--probe-initial-delay",
-    type=click.FloatRange(min=0),
-    default=10,
-    show_default=True,
-    help="Readiness initial_delay (s).",
-)
-@click.option(
-    "--probe-period", type=click.FloatRange(min=0.01), default=10, show_default=True, help="Readiness period (s)."
-)
-@click.option(
-    "--probe-failure-threshold",
-    type=click.IntRange(min=1),
-    default=30,
-    show_default=True,
-    help="Readiness failure_threshold.",
-)
-@click.option(
-    "--endpoint-kind",
-    type=click.Choice(["managed", "kubernetes"]),
-    default="managed",
-    show_default=True,
-    help="Selects the HTTP codes a scoring failure maps to.",
-)
+@click.option("--timeout-ms", type=click.IntRange(min=1), default=None, help="request_timeout_ms [default: 5000].")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="WORKER_COUNT [default: 1].")
+@click.option("--probe-initial-delay", type=click.FloatRange(min=0), default=None,
+              help="Readiness initial_delay in s [default: 10].")
+@click.option("--probe-period", type=click.FloatRange(min=0.01), default=None, help="Readiness period in s [default: 10].")
+@click.option("--probe-failure-threshold", type=click.IntRange(min=1), default=None,
+              help="Readiness failure_threshold [default: 30].")
+@click.option("--endpoint-kind", type=click.Choice(["managed", "kubernetes"]), default=None,
+              help="Selects the HTTP codes a scoring failure maps to [default: managed].")
 @click.option(
     "--cache-dir", type=click.Path(path_type=Path), help="Environment cache root (default $AMLFORGE_CACHE_DIR/smoke)."
 )
@@ -104,7 +90,9 @@ def _env_pairs(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr.")
 @handle_errors
 def command(
-    script: Path,
+    deployment_file: Path | None,
+    deployment_name: str | None,
+    script: Path | None,
     code_dir: Path | None,
     model_dir: Path | None,
     model_path: Path | None,
@@ -114,12 +102,12 @@ def command(
     python: Path | None,
     requirements_file: Path | None,
     conda_file: Path | None,
-    timeout_ms: int,
-    workers: int,
-    probe_initial_delay: float,
-    probe_period: float,
-    probe_failure_threshold: int,
-    endpoint_kind: str,
+    timeout_ms: int | None,
+    workers: int | None,
+    probe_initial_delay: float | None,
+    probe_period: float | None,
+    probe_failure_threshold: int | None,
+    endpoint_kind: str | None,
     cache_dir: Path | None,
     log_file: Path | None,
     fmt: str,
@@ -127,7 +115,9 @@ def command(
 ) -> None:
     """Run a scoring script in the real azureml-inference-server-http and report what Azure would do.
 
-    Starts azmlinfsrv on a free 127.0.0.1 port in an isolated environment (--python, or
+    Give a deployment YAML (its script, code folder, model path, environment variables,
+    WORKER_COUNT, readiness probe, request timeout and conda file are used; options
+    override them), or the pieces with --script/--code-dir/--model-path. Starts azmlinfsrv on a free 127.0.0.1 port in an isolated environment (--python, or
     a cached virtualenv built from --requirements/--conda-file plus the server), waits
     for readiness within the probe budget, calls GET / and POSTs --request to /score.
     Exit code 0 passed, 1 failed, 2 bad input.
@@ -139,6 +129,33 @@ def command(
             click.echo(f"amlforge smoke: {msg}", err=True)
 
     notes: list[str] = []
+    if deployment_file is not None:
+        from amlforge.integrations.inference_server.from_spec import settings_from_spec
+
+        found = settings_from_spec(deployment_file, deployment_name)
+        notes.extend(found.notes)
+        script = script or found.script
+        code_dir = code_dir or found.code_dir
+        if model_dir is None:
+            model_path = model_path or found.model_path
+        env = {**found.env, **env}
+        request_file = request_file or found.request_file
+        if python is None and requirements_file is None:
+            conda_file = conda_file or found.conda_file
+        timeout_ms = timeout_ms or found.timeout_ms
+        workers = workers or found.workers
+        probe_initial_delay = found.probe_initial_delay if probe_initial_delay is None else probe_initial_delay
+        probe_period = probe_period or found.probe_period
+        probe_failure_threshold = probe_failure_threshold or found.probe_failure_threshold
+        endpoint_kind = endpoint_kind or found.endpoint_kind
+    elif script is None:
+        _input_error("give a deployment YAML or --script", "amlforge smoke blue.yml, or --script score.py ...", fmt)
+    timeout_ms = timeout_ms or 5000
+    workers = workers or 1
+    probe_initial_delay = 10 if probe_initial_delay is None else probe_initial_delay
+    probe_period = probe_period or 10
+    probe_failure_threshold = probe_failure_threshold or 30
+    endpoint_kind = endpoint_kind or "managed"
     try:
         target = _target(
             script,

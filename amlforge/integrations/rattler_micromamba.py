@@ -183,6 +183,8 @@ def _virtual_records(url: str, subdir: str) -> list[dict[str, Any]] | None:
     records: list[dict[str, Any]] = []
     for sd in dict.fromkeys((subdir, "noarch")):
         path = root / sd / "repodata.json"
+        if path.is_file() and path.stat().st_size > 1_000_000:
+            return None  # a real (mirrored) channel, not conda-lock's few virtual packages
         if path.is_file():
             data = json.loads(path.read_text())
             records += list(data.get("packages", {}).values())
@@ -323,8 +325,8 @@ async def _solve(
     if not channels:
         raise ShimError("no channels given (conda-lock always passes --channel)")
     cache = os.environ.get("AMLFORGE_RATTLER_CACHE")
-    gateway = rattler.Gateway(cache_dir=cache) if cache else rattler.Gateway()
-    platforms = [subdir, "noarch"] if subdir != "noarch" else ["noarch"]
+    gateway = rattler.Gateway(cache_dir=Path(cache)) if cache else rattler.Gateway()
+    platforms: list[Any] = [subdir, "noarch"] if subdir != "noarch" else ["noarch"]
     specs = list(inv.specs)
     locked: list[rattler.RepoDataRecord] = []
     if installed:

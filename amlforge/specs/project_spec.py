@@ -43,7 +43,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, Wi
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from amlforge.errors import Location, UserInputError
-from amlforge.specs._base import SpecModel, enum_field
+from amlforge.specs._base import SpecModel, _scalar_to_str, enum_field
 from amlforge.specs.environment import BuildContext, InferenceConfig
 from amlforge.specs.probes import ProbeSettings
 from amlforge.specs.references import parse_asset_ref
@@ -199,7 +199,9 @@ _IDENTITY_RE = (r"^/subscriptions/[^/\s]+/resource[gG]roups/[^/\s]+/providers/Mi
 IdentityId = _pattern_type(_IDENTITY_RE, "identity", "the ARM id of a user-assigned managed identity",
                            "write /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/"
                            "userAssignedIdentities/<name>", max_len=1024)
-TagValue = Annotated[Line, Field(max_length=256)]
+#: A mapping value az-ml YAML sends as a string (numbers and booleans are converted, as az ml does).
+ScalarLine = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_single_line)]
+TagValue = Annotated[ScalarLine, Field(max_length=256)]
 Tags = dict[TagName, TagValue]
 
 _URI_SCHEMES = ("azureml://", "https://", "http://", "wasbs://", "abfss://")
@@ -408,7 +410,7 @@ class DeploymentDef(SpecModel):
     app_insights_enabled: bool = Field(False, description="Send logs and metrics to Application Insights.")
     egress_public_network_access: Annotated[Literal["enabled", "disabled"], enum_field("enabled", "disabled")] | None = Field(
         None, description="Managed only: legacy network isolation; prefer a workspace managed VNet.")
-    environment_variables: dict[EnvVarName, Line] | None = Field(
+    environment_variables: dict[EnvVarName, ScalarLine] | None = Field(
         None, description="Set in the container; WORKER_COUNT should match max_concurrent_requests_per_instance.")
     request_settings: RequestSettings | None = Field(None, description="Per-request limits (as az-ml YAML).")
     liveness_probe: ProbeSettings | None = Field(None, description="Liveness probe (as az-ml YAML).")

@@ -37,7 +37,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "DEFAULT_PACKAGES",
@@ -223,7 +223,7 @@ def _archive(pkg: FakePackage) -> bytes:
 # --------------------------------------------------------------------------- channel
 
 
-def _empty_repodata(subdir: str) -> dict[str, object]:
+def _empty_repodata(subdir: str) -> dict[str, Any]:
     return {
         "info": {"subdir": subdir},
         "packages": {},
@@ -233,7 +233,7 @@ def _empty_repodata(subdir: str) -> dict[str, object]:
     }
 
 
-def read_repodata(root: Path, subdir: str) -> dict[str, dict[str, object]]:
+def read_repodata(root: Path, subdir: str) -> dict[str, Any]:
     """Read one subdir's ``repodata.json`` (an empty skeleton if there is none).
 
     Args:
@@ -274,7 +274,7 @@ def add_packages(root: Path, packages: Iterable[FakePackage]) -> str:
             size=len(blob),
         )
         key = "packages.conda" if pkg.fmt == "conda" else "packages"
-        repodata[pkg.subdir][key][pkg.filename] = record  # type: ignore[index]
+        repodata[pkg.subdir][key][pkg.filename] = record
     for subdir, data in repodata.items():
         (root / subdir).mkdir(parents=True, exist_ok=True)
         (root / subdir / "repodata.json").write_text(json.dumps(data, indent=1, sort_keys=True))

@@ -42,7 +42,12 @@ from amlforge.integrations.rattler_micromamba import parse_args
 try:  # tests/ may or may not be a package
     from .conda_channel import DEFAULT_PACKAGES, FakePackage, add_packages, build_channel
 except ImportError:
-    from conda_channel import DEFAULT_PACKAGES, FakePackage, add_packages, build_channel
+    from conda_channel import (  # type: ignore[no-redef]
+        DEFAULT_PACKAGES,
+        FakePackage,
+        add_packages,
+        build_channel,
+    )
 
 pytestmark = pytest.mark.slow
 
@@ -184,17 +189,24 @@ def test_shim_answers_conda_lock_commands(channel: str, tmp_path: Path) -> None:
         "update", "/x", ["c1", "c2"], ["numpy >=2"], True)
 
 
-def test_solver_selection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_solver_selection(channel: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SolverNotFoundError):
         resolve_solver(tmp_path / "no-such-conda")
-    # A conda-compatible executable named micromamba on PATH is preferred by "auto".
+    # A conda-compatible executable named micromamba on PATH is preferred by "auto" and
+    # is what conda-lock then runs (here: the shim under that name, since no real
+    # micromamba can be installed on the test machine).
     bindir = tmp_path / "bin"
     bindir.mkdir()
     (bindir / "micromamba").symlink_to(resolve_solver("embedded").path)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("MAMBA_EXE", raising=False)
+    monkeypatch.delenv("CONDA_EXE", raising=False)
     auto = resolve_solver("auto")
-    assert (auto.kind, auto.path.name) == ("micromamba", "micromamba")
+    assert (auto.kind, auto.path) == ("micromamba", bindir / "micromamba")
     assert resolve_solver("embedded").kind == "embedded"
+    conda_file = write_env(tmp_path / "conda.yaml", channel, ["python=3.11"])
+    result = lock_conda_file(conda_file)  # solver="auto"
+    assert result.action == "locked" and result.solver == auto
 
 
 # --------------------------------------------------------------------------- locking
@@ -427,17 +439,17 @@ def test_update_one_package_keeps_the_others(tmp_path: Path) -> None:
     ("content", "expected"),
     [
         ("name: x\nchannels: [c]\ndependencies:\n  - python=3.11\n - numpy\n",
-         ":5:2: malformed conda file"),
+         ":5:2: error: malformed conda file"),
         ("name: x\nchannels: [c]\ndependencies: numpy\n",
-         ":3:15: malformed conda file: 'dependencies' must be a list"),
+         ":3:15: error: malformed conda file: 'dependencies' must be a list"),
         ("name: x\nchannels: [c]\n", "no 'dependencies' list"),
         ("name: x\nchannels: [c]\ndependencies:\n  - numpy\n  - pip:\n      - six\n",
-         ":6:9: malformed conda file: a 'pip:' section needs python"),
+         ":6:9: error: malformed conda file: a 'pip:' section needs python"),
         ("name: x\nchannels: [c]\ndependencies:\n  - python=3.11\n  - {conda: numpy}\n",
-         ":5:5: malformed conda file: a dependency must be a package spec"),
+         ":5:5: error: malformed conda file: a dependency must be a package spec"),
         ("- just\n- a list\n", "expected a mapping"),
         ("name: x\nchannels: [c]\ndependencies:\n  - numpy>=1.2\n  - python\n  - numpy<2\n",
-         ":6:5: numpy is listed twice in dependencies (lines 4 and 6)"),
+         ":6:5: error: numpy is listed twice in dependencies (lines 4 and 6)"),
     ],
     ids=["yaml-indent", "deps-not-list", "no-deps", "pip-without-python", "bad-entry",
          "not-mapping", "duplicate"],
@@ -454,14 +466,14 @@ def test_malformed_conda_file_exits_2(tmp_path: Path, content: str, expected: st
 def test_invalid_requirement_exits_2(channel: str, tmp_path: Path) -> None:
     conda_file = write_env(tmp_path / "conda.yaml", channel, ["python=3.11", "numpy>>2"])
     line = assert_clean_error(run_cli(conda_file, "--solver", "embedded"))
-    assert "conda.yaml:6:5: invalid conda requirement 'numpy>>2'" in line
+    assert "conda.yaml:6:5: error: invalid conda requirement 'numpy>>2'" in line
 
 
 def test_missing_channel_exits_2(channel: str, tmp_path: Path) -> None:
     missing = (tmp_path / "no-such-channel").as_uri()
     conda_file = write_env(tmp_path / "conda.yaml", missing, ["python=3.11"])
     line = assert_clean_error(run_cli(conda_file, "--solver", "embedded"))
-    assert f":3:5: channel {missing} not found" in line
+    assert f":3:5: error: channel {missing} not found" in line
     with pytest.raises(ChannelNotFoundError):
         lock_conda_file(conda_file, solver="embedded")
     # The same through --channel, which overrides the file's channels.

@@ -474,3 +474,43 @@ def test_failed_build_leaves_nothing_in_the_cache(tmp_path: Path) -> None:
 def test_script_outside_code_dir_is_bad_input(smoke_python: Path, tmp_path: Path) -> None:
     with pytest.raises(SmokeInputError, match="outside the code directory"):
         run_smoke(SmokeTarget(scoring_script=FIXTURES / "score_ok.py", code_dir=tmp_path), smoke_python)
+
+
+# ---------------------------------------------------------------------------------------
+# the deployment form: amlforge smoke DEPLOYMENT.yml
+
+
+def test_cli_smokes_a_shipped_example_deployment(smoke_python: Path) -> None:
+    """Script, code folder, model path (Azure layout), WORKER_COUNT, probes and sample come from blue.yml."""
+    marker = f"{SESSION_MARKER[0]}={SESSION_MARKER[1]}"
+    example = Path(__file__).resolve().parents[2] / "examples" / "sklearn-blue-green"
+    result = _cli("blue.yml", "--python", str(smoke_python), "--env", marker, "--format", "json", "-q", cwd=example)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["ok"] is True and data["status_code"] == 200
+    assert json.loads(data["response_body"]) == [0, 1, 2]
+    assert any("sample-request.json" in n for n in data["notes"])
+
+
+def test_cli_smokes_the_broken_example_and_points_at_its_first_error(smoke_python: Path) -> None:
+    marker = f"{SESSION_MARKER[0]}={SESSION_MARKER[1]}"
+    example = Path(__file__).resolve().parents[2] / "examples" / "broken"
+    result = _cli("blue.yml", "--python", str(smoke_python), "--env", marker, cwd=example)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED  ResourceNotReady" in result.stdout
+    # the first thing the container meets is `import lightgbm` on line 6 of score.py
+    assert "score.py:6:" in result.stdout and "lightgbm" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["nope.yml"], "no such file or directory"),
+    (["."], "several deployments found"),
+    ([".", "--deployment", "purple"], "no deployment purple found"),
+])
+def test_cli_deployment_form_bad_input(args: list[str], expected: str) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "sklearn-blue-green"
+    result = _cli(*args, cwd=example)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert expected in result.stderr and "hint:" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -41,7 +42,7 @@ except AttributeError:  # pragma: no cover - PyYAML without libyaml
     YAML_LOADER = yaml.SafeLoader
 
 
-def primary_platform(platforms: tuple[str, ...] | list[str]) -> str:
+def primary_platform(platforms: Sequence[str]) -> str:
     """The platform the pinned file is written for: linux-64 if locked, else the first."""
     return "linux-64" if "linux-64" in platforms else platforms[0]
 

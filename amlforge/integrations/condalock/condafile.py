@@ -98,6 +98,7 @@ SELECTOR_COMMENT = re.compile(r"#\s*\[[^\]]*\]")
 
 
 def canonical_pip_name(name: str) -> str:
+    """PEP 503 normalised PyPI name (``Foo_Bar`` -> ``foo-bar``)."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
@@ -107,6 +108,7 @@ def _conda_name(spec: str) -> str:
 
 
 def pip_requirement_name(spec: str) -> str:
+    """Canonical package name of a pip requirement (``#egg=`` for VCS URLs)."""
     egg = _EGG.search(spec)
     if egg:
         return canonical_pip_name(egg.group(1))

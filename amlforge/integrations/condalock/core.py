@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -260,16 +260,16 @@ def lock_conda_file(
     paths = lock_paths(path)
     inputs = compute_lock_inputs(env, plats, channel_overrides)
     status = lock_status(env, paths, inputs)
-    common = dict(conda_file=paths.conda_file, lockfile=paths.lockfile,
-                  pinned_file=paths.pinned_file, key=status.key, platforms=plats,
-                  status=status)
+    base = LockResult(conda_file=paths.conda_file, lockfile=paths.lockfile,
+                      pinned_file=paths.pinned_file, action="checked", key=status.key,
+                      platforms=plats, status=status)
     if check_only:
-        return LockResult(action="checked", seconds=time.monotonic() - start, **common)
+        return replace(base, seconds=time.monotonic() - start)
     if status.fresh and not force and not update:
         packages = read_lockfile(paths.lockfile)
         emit("cached", "lock is up to date (cached)")
-        return LockResult(action="cached", packages=packages,
-                          seconds=time.monotonic() - start, **common)
+        return replace(base, action="cached", packages=packages,
+                       seconds=time.monotonic() - start)
 
     if update:
         _check_update(env, paths, update)
@@ -332,8 +332,12 @@ def lock_conda_file(
             raise classify_failure(env, lines, plats, index, channels)
 
         lock_bytes = tmp_lock.read_bytes()
-        _, packages = parse_lock_data(yaml.load(lock_bytes, Loader=YAML_LOADER),
-                                              str(tmp_lock))
+        try:
+            lock_data = yaml.load(lock_bytes, Loader=YAML_LOADER)
+        except yaml.YAMLError as exc:
+            raise LockError(f"conda-lock wrote an unreadable lock file: {exc}",
+                            env.location()) from None
+        _, packages = parse_lock_data(lock_data, paths.lockfile.name)
         primary = primary_platform(plats)
         if not any(p.platform == primary for p in packages):
             raise LockError(f"conda-lock wrote no packages for {primary}", env.location(),
@@ -358,8 +362,8 @@ def lock_conda_file(
     n_conda = sum(1 for p in packages if p.platform == primary and p.manager == "conda")
     n_pip = sum(1 for p in packages if p.platform == primary and p.manager == "pip")
     emit("done", f"locked {n_conda} conda + {n_pip} pip packages in {seconds:.1f} s")
-    return LockResult(action="locked", packages=packages, solver=solver_info,
-                      seconds=seconds, **common)
+    return replace(base, action="locked", packages=packages, solver=solver_info,
+                   seconds=seconds)
 
 
 def lock_many(

@@ -92,6 +92,7 @@ def conda_lock_version() -> str:
 
 
 def normalise_platforms(platforms: Iterable[str] | None) -> tuple[str, ...]:
+    """Deduplicated platforms (default ``linux-64``); unknown ones are a UserInputError."""
     out = tuple(dict.fromkeys(p.strip() for p in (platforms or DEFAULT_PLATFORMS)))
     unknown = [p for p in out if p not in KNOWN_PLATFORMS]
     if unknown:
@@ -196,6 +197,7 @@ def _build_from_url(url: str) -> str:
 
 
 def parse_lock_data(data: Any, source: str) -> tuple[dict[str, Any], tuple[LockedPackage, ...]]:
+    """``(metadata, packages)`` of a parsed ``conda-lock.yml``; LockError if it is not one."""
     if not isinstance(data, dict) or not isinstance(data.get("package"), list):
         raise LockError(f"{source} is not a conda-lock lock file (no 'package' list)")
     packages = []
@@ -318,6 +320,7 @@ def _read_header(pinned_file: Path) -> dict[str, str]:
 
 
 def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -387,6 +390,7 @@ def _pinned_names(pinned_file: Path) -> set[str] | None:
 
 
 def lock_status(env: CondaFile, paths: LockPaths, inputs: Mapping[str, Any]) -> LockStatus:
+    """Status of the lock at ``paths`` against the expected ``inputs`` (no conda-lock run)."""
     key = _key(inputs)
     loc = env.location()
 

@@ -295,6 +295,19 @@ def _bad_requirement(env: CondaFile, message: str) -> Requirement | None:
 
 def classify_failure(env: CondaFile, lines: Sequence[str], platforms: Sequence[str],
                       pypi_url: str, channels: Sequence[str] = ()) -> AmlforgeError:
+    """Turn a failed conda-lock run's output into one amlforge error with a one-line cause.
+
+    Args:
+        env: The conda file being locked.
+        lines: conda-lock's combined stdout and stderr.
+        platforms: Platforms requested.
+        pypi_url: The PyPI index used for the pip section.
+        channels: The effective channels.
+
+    Returns:
+        The most specific error: unsolvable (conda or pip), channel not found,
+        channel or index unreachable, invalid requirement, or a generic LockError.
+    """
     text = "\n".join(lines)
     tail = "\n".join(_without_tracebacks(lines)[-25:])
     block = _solver_block(lines)
@@ -347,7 +360,7 @@ def classify_failure(env: CondaFile, lines: Sequence[str], platforms: Sequence[s
     if _NETWORK.search(tail):
         host = re.search(r"host='([^']+)'", tail)
         exc = _last_exception(lines)
-        where = redact_url(pypi_url) if not host or host.group(1) in pypi_url else host.group(1)
+        index = redact_url(pypi_url) if not host or host.group(1) in pypi_url else host.group(1)
         cause = "connection failed"
         for pattern, label in ((r"Connection refused", "connection refused"),
                                (r"NameResolutionError|Name or service not known|"
@@ -357,7 +370,7 @@ def classify_failure(env: CondaFile, lines: Sequence[str], platforms: Sequence[s
                 cause = label
                 break
         return IndexUnreachableError(
-            f"cannot reach the package index {where}: {cause}", env.location(),
+            f"cannot reach the package index {index}: {cause}", env.location(),
             "check the network or proxy; amlforge resolves the pip: section against "
             f"{redact_url(pypi_url)} (set PIP_INDEX_URL or pip's index-url to change it)",
             exc[1] if exc else tail)

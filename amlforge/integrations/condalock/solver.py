@@ -107,7 +107,9 @@ def resolve_solver(solver: str | os.PathLike[str] = "auto") -> SolverInfo:
             f"solver {choice!r} not found or not executable",
             hint="pass auto, embedded, or the path of a conda, mamba or micromamba executable",
         )
-    path = path.resolve()
+    # Not resolved: conda-lock picks its dialect from the executable's *name*, and a
+    # symlink named mamba or micromamba must keep that name.
+    path = path.absolute()
     if path.name == SHIM_NAME:
         return SolverInfo(path, "embedded")
     return SolverInfo(path, _kind_of(path))

@@ -6,9 +6,9 @@ process group, and every process it starts carries an environment marker
 (:data:`MARKER_ENV`). Stopping the server therefore has three nets:
 
 1. ``SIGTERM`` to the process group (gunicorn's graceful stop), so that the
-   master reaps its workers itself: this machine's PID 1, like many container
-   init processes, does not reap orphans, and a worker killed after its master
-   stays a zombie forever;
+   master reaps its workers itself: a worker killed after its master is an orphan
+   that only PID 1 can reap, which a container without an init process never does
+   (and this project's machines do only lazily), so it would linger as a zombie;
 2. after a short grace period, ``SIGKILL`` to the workers (the master, still
    alive, reaps them), then to the master and the whole group;
 3. a final sweep over ``/proc`` for any process that still carries the marker

@@ -260,14 +260,6 @@ def compatible(a: SpecifierSet, b: SpecifierSet) -> bool:
     return not version_range(a).intersect(version_range(b)).empty
 
 
-def exact_version(spec: SpecifierSet) -> Version | None:
-    """The one version ``spec`` allows, when it is an exact pin."""
-    r = version_range(spec)
-    if r.lo is not None and r.lo == r.hi and r.lo_incl and r.hi_incl:
-        return r.lo
-    return None
-
-
 def python_minor(dep: Dependency) -> tuple[int, int] | None:
     """``(3, 11)`` for ``python=3.11``, ``python==3.11.9``, ``python 3.11.*``; None for ranges."""
     spec = specifier_of(dep)
@@ -281,11 +273,6 @@ def python_minor(dep: Dependency) -> tuple[int, int] | None:
     if hi == lo or (hi == (lo[0], lo[1] + 1) and not r.hi_incl and r.hi.release[2:] in ((), (0,))):
         return lo
     return None
-
-
-def describe(dep: Dependency) -> str:
-    """The dependency as written, for messages."""
-    return dep.raw.strip()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,7 +425,6 @@ class MlflowModel:
         env_file: The conda file MLmodel's python_function flavor names ('' when none).
         env_missing: MLmodel names a conda file that is not in the folder.
         conda: That conda file, parsed.
-        python: The Python version MLmodel records (``python_version``).
     """
 
     folder: LocalPath
@@ -448,7 +434,6 @@ class MlflowModel:
     env_file: str = ""
     env_missing: bool = False
     conda: CondaFile | None = None
-    python: str = ""
 
 
 def mlflow_model(project: Project, model: Loaded[ModelSpec]) -> MlflowModel | None:
@@ -488,7 +473,6 @@ def _read_mlflow(folder: LocalPath) -> MlflowModel:
         info.problem = f"{folder.raw}/MLmodel has no 'flavors' mapping"
         return info
     info.flavors = [str(f) for f in data["flavors"]]
-    info.python = str((data["flavors"].get("python_function") or {}).get("python_version") or "")
     pyfunc = data["flavors"].get("python_function")
     env = pyfunc.get("env") if isinstance(pyfunc, dict) else None
     if isinstance(env, dict):

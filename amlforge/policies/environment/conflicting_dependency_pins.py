@@ -6,7 +6,7 @@ with `amlforge/data/pypi_to_conda.json`, so `pytorch` in the conda section is `t
 pip section) and reports:
 - error: the same package listed twice in the same section with constraints no version
   satisfies (`numpy==1.26.4` and `numpy==1.24.4`);
-- warning: a package installed by conda and by pip at versions that differ
+- warning: a package installed by conda and by pip with constraints no version satisfies
   (`numpy=1.26.4` and, under `pip:`, `numpy==1.24.4`).
 
 ## Why is this bad?
@@ -89,7 +89,7 @@ def check(project: Project) -> Iterator[Violation]:
                     else:
                         yield Violation(later.location,
                                         f"{name} is installed by conda ('{earlier.raw.strip()}', {place}) and by pip "
-                                        f"('{later.raw.strip()}') at different versions",
+                                        f"('{later.raw.strip()}') at versions that cannot match",
                                         f"install {name} once, with the version you tested",
                                         severity=Severity.WARNING)
                     break

@@ -84,8 +84,8 @@ def check(project: Project) -> Iterator[Violation]:
         if not env.spec.image:
             continue
         known = parse_image(env.spec.image).known
-        conda = project.conda_for(env) if known is not None else None
-        py = conda.python if conda is not None else None
+        env_conda = project.conda_for(env) if known is not None else None
+        py = env_conda.python if env_conda is not None else None
         minor = python_minor(py) if py is not None else None
         if known is None or py is None or minor is None:
             continue

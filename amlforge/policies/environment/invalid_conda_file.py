@@ -39,7 +39,10 @@ dependencies:
 """
 
 from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
 
+from amlforge.errors import Location
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Project, is_local_path
 
@@ -66,14 +69,13 @@ def check(project: Project) -> Iterator[Violation]:
             continue
         seen.add(str(resolved.path))
         location, message = project.memo(("environment", "conda_error", str(resolved.path)),
-                                         lambda path=resolved.path: _error(path))
+                                         partial(_error, resolved.path))
         if message:
             yield Violation(location, f"conda file '{value}': {message}",
                             "fix the YAML; a conda file is a mapping with 'dependencies'")
 
 
-def _error(path):
-    from amlforge.errors import Location
+def _error(path: Path) -> tuple[Location, str]:
     from amlforge.specs.conda import load_conda_file
     from amlforge.specs.loader import display_path
 

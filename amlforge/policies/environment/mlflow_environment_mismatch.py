@@ -83,7 +83,7 @@ def check(project: Project) -> Iterator[Violation]:
             if key in seen:
                 continue
             seen.add(key)
-            where = f"{model.spec.path.rstrip('/')}/{info.env_file}:{other.location.line}"
+            where = f"{(model.spec.path or '').rstrip('/')}/{info.env_file}:{other.location.line}"
             yield Violation(d.location,
                             f"'{d.raw.strip()}' differs from '{other.raw.strip()}' that MLflow model "
                             f"'{model.spec.path}' was saved with ({where})",

@@ -14,7 +14,7 @@ Classifies the registry of every environment `image`:
 
 ## Why is this bad?
 Azure ML pulls images with Microsoft Entra ID: a private registry works only when it is an ACR
-and the endpoint identity (and the workspace, for image builds) has `AcrPull` on it. Anything
+and the endpoint identity has `AcrPull` on it. Anything
 else fails with "unable to download container image" (BadArgument), ResourceNotFound, or an
 ImageBuildFailure when a conda file is built on top of the image.
 
@@ -68,7 +68,7 @@ def check(project: Project) -> Iterator[Violation]:
             else:
                 yield Violation(env.at("image"),
                                 f"image '{ref.raw}' comes from '{ref.registry}', not the workspace registry "
-                                f"'{workspace_acr}': the endpoint identity and the workspace need AcrPull on it",
+                                f"'{workspace_acr}': the endpoint identity needs AcrPull on it",
                                 "grant AcrPull and add the registry to trusted_registries, or import the image into "
                                 "the workspace ACR")
             continue

@@ -52,12 +52,13 @@ _UAI_ID = re.compile(
 @rule("AML705", "invalid-user-assigned-identity", Severity.ERROR, prevents=("BadArgument",))
 def check(project: Project) -> Iterator[Violation]:
     for ep in project.endpoints:
-        if not uses_user_identity(ep):
+        identity = ep.spec.identity
+        if identity is None or not uses_user_identity(ep):
             continue
-        identities = ep.spec.identity.user_assigned_identities or []
+        identities = identity.user_assigned_identities or []
         if not identities:
             yield Violation(ep.at("identity", "type"),
-                            f"endpoint '{ep.label}' has identity type {ep.spec.identity.type} but no "
+                            f"endpoint '{ep.label}' has identity type {identity.type} but no "
                             "user_assigned_identities",
                             "add user_assigned_identities with the resource_id of one managed identity")
             continue

@@ -29,20 +29,21 @@ public_network_access: disabled
 ```
 
 ## References
-- reference-yaml-endpoint-online.md (`public_network_access`, default `enabled`), reference §4.2
-- concept-secure-online-endpoint.md (inbound through the workspace private endpoint)
+- reference-yaml-endpoint-online.md (`public_network_access`, default `enabled`; `disabled`:
+  inbound only through the workspace private endpoint), reference §4.2
 """
 
 from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
+from amlforge.specs.endpoint import ManagedOnlineEndpoint
 from amlforge.specs.project import Project
 
 
 @rule("AML702", "public-network-access-enabled", Severity.WARNING, profiles=("prod",))
 def check(project: Project) -> Iterator[Violation]:
     for ep in project.endpoints:
-        if getattr(ep.spec, "kind", "") != "managed" or ep.spec.public_network_access != "enabled":
+        if not isinstance(ep.spec, ManagedOnlineEndpoint) or ep.spec.public_network_access != "enabled":
             continue
         anchor = ep.at("public_network_access")
         how = "public_network_access: enabled" if anchor.spelled_out else "public_network_access defaults to enabled"

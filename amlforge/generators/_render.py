@@ -1,0 +1,366 @@
+"""The Jinja2 environment of the generators and one escaping filter per target language.
+
+Every value that comes from a spec reaches a generated file through one of these filters:
+
+========================  ===============================================================
+``yaml_str``              az-ml YAML scalar: plain when YAML reads it back as the same
+                          string, else double-quoted with escapes
+``json_str``              JSON string (ARM parameter files)
+``arm_str``               JSON string that ARM does not read as an expression (``[[``)
+``arm_expr``              an ARM expression (``[...]``) built from :class:`Expr` values
+``bicep_str``             Bicep single-quoted string (``\\'``, ``\\$``, ``\\n``...)
+``bicep_expr``            a Bicep expression built from :class:`Expr` values
+``docker_str``            Dockerfile ``ENV``/``LABEL`` value (double-quoted, ``$`` escaped)
+``docker_json``           one item of a Dockerfile exec-form JSON array
+``shell_quote``           a word in a ``RUN`` shell command
+========================  ===============================================================
+
+Templates are loaded from ``amlforge/templates`` with ``StrictUndefined`` (a typo in a
+template fails loudly) and ``autoescape=False`` (HTML escaping is wrong for every target).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+# ---------------------------------------------------------------------------------------------
+# Expressions shared by the ARM and Bicep generators
+
+
+@dataclass(frozen=True)
+class Expr:
+    """Base of the template expressions an ARM or Bicep value can hold."""
+
+
+@dataclass(frozen=True)
+class Param(Expr):
+    """A template parameter."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Builtin(Expr):
+    """``resourceGroup().location``, ``resourceGroup().name`` or ``subscription().subscriptionId``."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ResourceRef(Expr):
+    """The id of a resource declared in the same template (by symbolic name)."""
+
+    symbol: str
+
+
+@dataclass(frozen=True)
+class WorkspaceChildId(Expr):
+    """The id of something inside the workspace: ``<workspace id>/models/iris/versions/1``."""
+
+    segments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Concat(Expr):
+    """Literal strings and expressions joined into one string."""
+
+    parts: tuple[Any, ...]
+
+
+RESOURCE_GROUP_LOCATION = Builtin("resourceGroup().location")
+RESOURCE_GROUP_NAME = Builtin("resourceGroup().name")
+SUBSCRIPTION_ID = Builtin("subscription().subscriptionId")
+WORKSPACE_TYPE = "Microsoft.MachineLearningServices/workspaces"
+
+# ---------------------------------------------------------------------------------------------
+# YAML
+
+_YAML_PLAIN = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@+,()%=-]*(?:[ :][A-Za-z0-9_./@+,()%=-]+)*$")
+_YAML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
+_YAML_NONPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff\\\\\"]")
+_resolver = yaml.resolver.Resolver()
+
+
+def _yaml_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _YAML_ESCAPES:
+        return _YAML_ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02X}" if code <= 0xFF else f"\\u{code:04X}"
+
+
+def yaml_str(value: Any) -> str:
+    """A YAML scalar that every YAML 1.1 reader (PyYAML, azure-ai-ml) reads back unchanged.
+
+    Strings stay plain when that is unambiguous (``blue``, ``azureml:env:1``, ``../model``),
+    and are double-quoted otherwise (``"1"``, ``"yes"``, ``"a: b"``, ``"it's #1"``).
+    Numbers and booleans are written as YAML numbers and booleans.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if value is None:
+        return "null"
+    text = str(value)
+    if _YAML_PLAIN.match(text) and _resolver.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str":
+        return text
+    return '"' + _YAML_NONPRINTABLE.sub(_yaml_escape, text) + '"'
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON and ARM
+
+
+def json_str(value: Any) -> str:
+    """A JSON value (strings double-quoted with JSON escapes)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def arm_literal(value: str) -> str:
+    """Escape a literal string so ARM does not evaluate it: ``[x]`` is written ``[[x]``."""
+    if value.startswith("[") and value.endswith("]"):
+        return "[" + value
+    return value
+
+
+def arm_str(value: Any) -> str:
+    """A JSON string holding a literal ARM value."""
+    if isinstance(value, str):
+        return json_str(arm_literal(value))
+    return json_str(value)
+
+
+def _arm_quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class ArmNames:
+    """How the ARM generator names things: symbol -> (type, name segments below the workspace)."""
+
+    def __init__(self, resources: dict[str, tuple[str, tuple[str, ...]]]) -> None:
+        self.resources = resources
+
+    def expr(self, value: Any) -> str:
+        """The ARM expression (without brackets) for a literal or an :class:`Expr`."""
+        if isinstance(value, str):
+            return _arm_quote(value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, Param):
+            return f"parameters({_arm_quote(value.name)})"
+        if isinstance(value, Builtin):
+            return value.text
+        if isinstance(value, ResourceRef):
+            type_, names = self.resources[value.symbol]
+            args = ", ".join([_arm_quote(type_), "parameters('workspaceName')", *(_arm_quote(n) for n in names)])
+            return f"resourceId({args})"
+        if isinstance(value, WorkspaceChildId):
+            kinds = value.segments[0::2]
+            type_ = WORKSPACE_TYPE + "/" + "/".join(kinds)
+            args = ", ".join([_arm_quote(type_), "parameters('workspaceName')", *(_arm_quote(n) for n in value.segments[1::2])])
+            return f"resourceId({args})"
+        if isinstance(value, Concat):
+            return "concat(" + ", ".join(self.expr(p) for p in value.parts) + ")"
+        raise TypeError(f"no ARM form for {value!r}")  # pragma: no cover - a generator bug
+
+    def value(self, value: Any) -> str:
+        """A JSON value: a literal, or an expression in brackets."""
+        if isinstance(value, Expr):
+            return json_str("[" + self.expr(value) + "]")
+        return arm_str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bicep
+
+_BICEP_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "$": "\\$"}
+_BICEP_SPECIAL = re.compile("[\\\\'$\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_BICEP_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _bicep_escape_text(value: str) -> str:
+    def repl(match: re.Match[str]) -> str:
+        char = match.group()
+        return _BICEP_ESCAPES.get(char) or "\\u{" + f"{ord(char):X}" + "}"
+
+    return _BICEP_SPECIAL.sub(repl, value)
+
+
+def bicep_str(value: Any) -> str:
+    """A Bicep literal: a single-quoted string with escapes, or a number or boolean."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if value is None:
+        return "null"
+    return "'" + _bicep_escape_text(str(value)) + "'"
+
+
+def bicep_key(value: str) -> str:
+    """An object key: bare when it is an identifier, quoted otherwise."""
+    return value if _BICEP_IDENTIFIER.match(value) else bicep_str(value)
+
+
+def bicep_expr(value: Any) -> str:
+    """The Bicep form of a literal or an :class:`Expr`."""
+    if isinstance(value, Expr):
+        if isinstance(value, Param):
+            return value.name
+        if isinstance(value, Builtin):
+            return value.text
+        if isinstance(value, ResourceRef):
+            return f"{value.symbol}.id"
+        if isinstance(value, WorkspaceChildId):
+            return bicep_expr(Concat((ResourceRef("ws"), "/" + "/".join(value.segments))))
+        if isinstance(value, Concat):
+            out = []
+            for part in value.parts:
+                out.append(_bicep_escape_text(part) if isinstance(part, str) else "${" + bicep_expr(part) + "}")
+            return "'" + "".join(out) + "'"
+        raise TypeError(f"no Bicep form for {value!r}")  # pragma: no cover - a generator bug
+    return bicep_str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dockerfile
+
+
+def docker_str(value: Any) -> str:
+    """A double-quoted Dockerfile ``ENV``/``LABEL`` value; ``$`` is escaped so nothing expands."""
+    text = str(value)
+    if re.search(r"[\x00-\x1f\x7f]", text):
+        raise ValueError("a Dockerfile value cannot hold a line break")  # the spec rejects these first
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
+
+
+def docker_json(value: Any) -> str:
+    """One item of an exec-form (JSON array) instruction."""
+    return json.dumps(str(value))
+
+
+def shell_quote(value: Any) -> str:
+    """A word in a POSIX shell command."""
+    return shlex.quote(str(value))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def iso_duration_ms(milliseconds: int) -> str:
+    """ISO 8601 duration as azure-ai-ml sends it: 5000 -> PT5S, 90000 -> PT1M30S, 500 -> PT0.5S."""
+    if milliseconds == 0:
+        return "PT0S"
+    sign = "-" if milliseconds < 0 else ""
+    ms = abs(milliseconds)
+    days, ms = divmod(ms, 86_400_000)
+    hours, ms = divmod(ms, 3_600_000)
+    minutes, ms = divmod(ms, 60_000)
+    seconds, ms = divmod(ms, 1000)
+    out = sign + "P" + (f"{days}D" if days else "")
+    time = ""
+    if hours:
+        time += f"{hours}H"
+    if minutes:
+        time += f"{minutes}M"
+    if seconds or ms:
+        frac = f"{ms / 1000:.3f}".rstrip("0").rstrip(".")[1:] if ms else ""
+        time += f"{seconds}{frac}S"
+    return out + ("T" + time if time else "")
+
+
+def iso_duration_s(seconds: int) -> str:
+    """ISO 8601 duration of whole seconds (probe settings): 10 -> PT10S."""
+    return iso_duration_ms(seconds * 1000)
+
+
+def identifier(name: str) -> str:
+    """``sklearn-env`` -> ``sklearn_env``: a name usable as a Bicep identifier."""
+    text = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return text if re.match(r"^[A-Za-z_]", text) else "_" + text
+
+
+def _is_mapping(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_expr(value: Any) -> bool:
+    return isinstance(value, Expr)
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+@lru_cache(maxsize=1)
+def environment() -> Any:
+    """The shared Jinja2 environment (templates from the package, strict, no autoescape)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("amlforge", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update({
+        "yaml_str": yaml_str,
+        "json_str": json_str,
+        "arm_str": arm_str,
+        "bicep_str": bicep_str,
+        "bicep_key": bicep_key,
+        "bicep_expr": bicep_expr,
+        "docker_str": docker_str,
+        "docker_json": docker_json,
+        "shell_quote": shell_quote,
+    })
+    env.tests.update({"mapping_value": _is_mapping, "expr": _is_expr, "sequence_value": _is_sequence})
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Render one template of ``amlforge/templates``."""
+    return environment().get_template(template).render(**context)
+
+
+__all__ = [
+    "ArmNames",
+    "Builtin",
+    "Concat",
+    "Expr",
+    "Param",
+    "RESOURCE_GROUP_LOCATION",
+    "RESOURCE_GROUP_NAME",
+    "ResourceRef",
+    "SUBSCRIPTION_ID",
+    "WorkspaceChildId",
+    "arm_literal",
+    "arm_str",
+    "bicep_expr",
+    "bicep_key",
+    "bicep_str",
+    "docker_json",
+    "docker_str",
+    "environment",
+    "identifier",
+    "iso_duration_ms",
+    "iso_duration_s",
+    "json_str",
+    "render",
+    "shell_quote",
+    "yaml_str",
+]

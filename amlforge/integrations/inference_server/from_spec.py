@@ -1,0 +1,109 @@
+"""Smoke-test settings from a loaded deployment: what ``amlforge smoke DEPLOYMENT.yml`` runs.
+
+Maps the deployment's scoring script, code folder, local model path, environment variables,
+worker count, readiness probe, request timeout and conda file to :class:`SmokeTarget` inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amlforge.errors import Location, UserInputError
+
+SAMPLE_NAMES = ("sample-request.json", "sample_request.json", "sample-input.json")
+
+
+@dataclass
+class DeploymentSmokeSettings:
+    """Everything a smoke run takes from one deployment (None: not given by the spec)."""
+
+    label: str
+    script: Path | None = None
+    code_dir: Path | None = None
+    model_path: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
+    timeout_ms: int = 5000
+    probe_initial_delay: float = 10
+    probe_period: float = 10
+    probe_failure_threshold: int = 30
+    endpoint_kind: str = "managed"
+    conda_file: Path | None = None
+    request_file: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def settings_from_spec(path: Path, deployment_name: str | None = None, *, overrides=(), variables=None) -> DeploymentSmokeSettings:
+    """Load ``path`` (a deployment YAML or a folder) and take the smoke settings of one deployment.
+
+    Raises:
+        UserInputError: unreadable or invalid files, no deployment, several without --deployment.
+    """
+    from amlforge.specs.loader import LoadOptions, load_project
+    from amlforge.specs.model import ModelSpec
+    from amlforge.specs.project import is_local_path
+
+    result = load_project([path], LoadOptions(overrides=list(overrides), variables=dict(variables or {})))
+    errors = [p for p in result.problems if p.fatal or p.code.startswith("AML1")]
+    if errors:
+        first = errors[0]
+        raise UserInputError(first.message, first.location, first.hint or "run amlforge lint on it first")
+    project = result.project
+    candidates = [d for d in project.deployments if deployment_name is None or d.spec.name == deployment_name]
+    if not candidates:
+        names = ", ".join(sorted(d.label for d in project.deployments)) or "none"
+        raise UserInputError(f"no deployment {deployment_name or ''} found (deployments: {names})".replace("  ", " "),
+                             Location(str(path)), "pass a deployment YAML, or --deployment NAME")
+    if len(candidates) > 1:
+        names = ", ".join(sorted(d.label for d in candidates))
+        raise UserInputError(f"several deployments found ({names})", Location(str(path)),
+                             "choose one with --deployment NAME")
+    dep = candidates[0]
+    spec = dep.spec
+    out = DeploymentSmokeSettings(label=f"{dep.doc.display} ({dep.label})", endpoint_kind=spec.kind)
+    code = spec.code_configuration
+    if code is None:
+        raise UserInputError("the deployment has no code_configuration (MLflow no-code or a custom container)",
+                             dep.at().location(), "smoke-test a deployment with a scoring script")
+    if code.code and is_local_path(code.code):
+        out.code_dir = project.local_path(dep, code.code).path
+        out.script = out.code_dir / code.scoring_script
+    else:
+        raise UserInputError("code_configuration.code is not a local folder", dep.at("code_configuration").location(),
+                             "smoke tests need the scoring code on disk")
+    model = spec.model
+    if isinstance(model, ModelSpec) and model.path and is_local_path(model.path):
+        out.model_path = project.local_path(dep, model.path).path
+    elif model is not None:
+        out.notes.append(f"model {model!r} is not a local path: the script runs without model files")
+    out.env = dict(spec.environment_variables or {})
+    requests = spec.requests
+    out.timeout_ms = requests.request_timeout_ms
+    try:
+        out.workers = max(1, int(out.env.get("WORKER_COUNT", "1")))
+    except ValueError:
+        out.notes.append(f"WORKER_COUNT={out.env['WORKER_COUNT']!r} is not a number: using 1 worker")
+    probe = spec.readiness
+    out.probe_initial_delay, out.probe_period, out.probe_failure_threshold = (
+        probe.initial_delay, probe.period, probe.failure_threshold)
+    env = project.environment_of(dep)
+    conda: Any = env.spec.conda_file if env is not None else None
+    if isinstance(conda, str) and is_local_path(conda):
+        out.conda_file = project.local_path(env, conda).path
+    elif conda is not None:
+        out.notes.append("the conda file is inline: pass --requirements or --python for its packages")
+    elif isinstance(spec.environment, str):
+        out.notes.append(f"environment {spec.environment} is registered in Azure: pass --python or --requirements "
+                         "with its packages")
+    for name in SAMPLE_NAMES:
+        candidate = dep.doc.path.parent / name
+        if candidate.is_file():
+            out.request_file = candidate
+            out.notes.append(f"sample request: {candidate.name} next to the deployment file")
+            break
+    return out
+
+
+__all__ = ["DeploymentSmokeSettings", "settings_from_spec"]
