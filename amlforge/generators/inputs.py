@@ -57,8 +57,7 @@ class Inputs:
 
     def rebase(self, path: str, depth: int) -> str:
         """A spec-relative path as seen from a folder ``depth`` levels below the output folder."""
-        joined = posixpath.join(*([".."] * depth), self.to_spec, path) if depth or self.to_spec != "." else path
-        return posixpath.normpath(joined)
+        return posixpath.normpath(posixpath.join(*([".."] * depth), self.to_spec, path))
 
 
 def relative_posix(target: Path, start: Path) -> str:
@@ -105,7 +104,7 @@ def read_inputs(loaded: LoadedSpec, out_dir: Path) -> Inputs:
         if env.build is not None:
             _check_inside(folder / env.build.path, root, loaded.source.locate(("environments", name, "build")),
                           "build context")
-    to_spec = relative_posix(folder, out_dir.resolve()) if out_dir else ".."
+    to_spec = relative_posix(folder, Path(os.path.abspath(out_dir)))
     return Inputs(spec, loaded.path.name, to_spec, conda, tuple(notes))
 
 

@@ -16,7 +16,8 @@ Classifies the registry of every environment `image`:
 Azure ML pulls images with Microsoft Entra ID: a private registry works only when it is an ACR
 and the endpoint identity has `AcrPull` on it. Anything
 else fails with "unable to download container image" (BadArgument), ResourceNotFound, or an
-ImageBuildFailure when a conda file is built on top of the image.
+ImageBuildFailure when a conda file is built on top of the image; on a Kubernetes cluster
+the pods cannot pull it (ImagePullLoopBackOff).
 
 ## Example
 ```yaml
@@ -47,7 +48,7 @@ from amlforge.specs.project import Project
 
 
 @rule("AML409", "unsupported-image-registry", Severity.WARNING,
-      prevents=("BadArgument", "ResourceNotFound", "ImageBuildFailure"))
+      prevents=("BadArgument", "ResourceNotFound", "ImageBuildFailure", "ImagePullLoopBackOff"))
 def check(project: Project) -> Iterator[Violation]:
     workspace_acr = str(project.option("workspace_acr", "") or "").lower().strip().rstrip("/")
     trusted = {str(r).lower().strip().rstrip("/") for r in project.option("trusted_registries", ["docker.io"]) or ()}

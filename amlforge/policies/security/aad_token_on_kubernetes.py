@@ -6,7 +6,9 @@ Reports Kubernetes endpoints (endpoints with `compute`) whose `auth_mode` is `aa
 ## Why is this bad?
 Microsoft Entra token authentication is supported for managed online endpoints only;
 Kubernetes endpoints accept `key` and `aml_token`. The azure-ai-ml SDK does not check this, so
-the request reaches the service and is rejected there (BadArgument).
+the request reaches the service and is rejected there (BadArgument); clients that send Entra
+tokens to a Kubernetes endpoint get HTTP 401 (the troubleshooting guide's static check for 401
+is "aad_token only on managed endpoints").
 
 ## Example
 ```yaml
@@ -32,7 +34,7 @@ from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Project
 
 
-@rule("AML704", "aad-token-on-kubernetes", Severity.ERROR, prevents=("BadArgument",))
+@rule("AML704", "aad-token-on-kubernetes", Severity.ERROR, prevents=("BadArgument", "HTTP 401"))
 def check(project: Project) -> Iterator[Violation]:
     for ep in project.endpoints:
         if getattr(ep.spec, "kind", "") == "kubernetes" and ep.spec.auth_mode == "aad_token":
