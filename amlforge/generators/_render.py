@@ -12,6 +12,7 @@ Every value that comes from a spec reaches a generated file through one of these
 ``bicep_expr``            a Bicep expression built from :class:`Expr` values
 ``docker_str``            Dockerfile ``ENV``/``LABEL`` value (double-quoted, ``$`` escaped)
 ``docker_json``           one item of a Dockerfile exec-form JSON array
+``docker_word``           a bare Dockerfile word (``FROM`` image): checked, never quoted
 ``shell_quote``           a word in a ``RUN`` shell command
 ========================  ===============================================================
 
@@ -246,6 +247,14 @@ def docker_str(value: Any) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
 
 
+def docker_word(value: Any) -> str:
+    """A bare Dockerfile word (``FROM`` image, ``WORKDIR``): refused unless it needs no quoting."""
+    text = str(value)
+    if not re.fullmatch(r"[A-Za-z0-9_./:@+-]+", text):
+        raise ValueError(f"{text!r} cannot be written unquoted in a Dockerfile")  # the spec rejects these first
+    return text
+
+
 def docker_json(value: Any) -> str:
     """One item of an exec-form (JSON array) instruction."""
     return json.dumps(str(value))
@@ -326,6 +335,7 @@ def environment() -> Any:
         "bicep_expr": bicep_expr,
         "docker_str": docker_str,
         "docker_json": docker_json,
+        "docker_word": docker_word,
         "shell_quote": shell_quote,
     })
     env.tests.update({"mapping_value": _is_mapping, "expr": _is_expr, "sequence_value": _is_sequence})
@@ -355,6 +365,7 @@ __all__ = [
     "bicep_str",
     "docker_json",
     "docker_str",
+    "docker_word",
     "environment",
     "identifier",
     "iso_duration_ms",

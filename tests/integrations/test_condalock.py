@@ -59,9 +59,10 @@ PY311 = ("python >=3.11,<3.12.0a0", "python_abi 3.11.* *_cp311")
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def _hermetic_caches(tmp_path_factory: pytest.TempPathFactory):
-    """Keep conda-lock's and poetry's caches out of the user's home."""
+    """Keep conda-lock's, poetry's and rattler's caches out of the user's home (for this
+    module only: other test modules keep their own cache settings)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
         yield
