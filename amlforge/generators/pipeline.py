@@ -1,0 +1,237 @@
+"""``amlforge generate``: render every artifact, lint it, then write it atomically (or diff it).
+
+1. Load and validate the spec (:func:`~amlforge.specs.project_spec.load_spec`).
+2. Read what the pure generators need from disk (:func:`~amlforge.generators.inputs.read_inputs`).
+3. Render the selected targets in memory (:func:`render_files`): byte-identical output for the
+   same input (sorted iteration, no clock, no environment).
+4. Self-check: write the az-ml YAML (and the build contexts it refers to) to a temporary
+   folder, rendered for that folder, and lint it with amlforge's own policies and the
+   project's configuration and profile. Any error refuses the whole run: nothing is written.
+5. Write changed files with :func:`~amlforge.generators.writer.write_atomic`, remove files a
+   previous run generated that are no longer part of the output (listed in
+   ``.amlforge-generated.json``), or with ``check=True`` only report a unified diff.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from amlforge.errors import Location, UserInputError
+from amlforge.generators.inputs import ARM_DIR, BICEP_DIR, DOCKER_DIR, YAML_DIR, Inputs, read_inputs, relative_posix
+from amlforge.generators.writer import write_atomic
+
+if TYPE_CHECKING:
+    from amlforge.policies.registry import Finding
+
+#: Targets of ``--only``, in output order.
+TARGETS = ("yaml", "arm", "bicep", "docker")
+_FOLDERS = {"yaml": YAML_DIR, "arm": ARM_DIR, "bicep": BICEP_DIR, "docker": DOCKER_DIR}
+#: Lists the files a run generated, so that a later run can remove the ones it no longer makes.
+MANIFEST = ".amlforge-generated.json"
+
+
+def parse_targets(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``"yaml,arm"`` -> ``("yaml", "arm")`` in canonical order.
+
+    Raises:
+        UserInputError: an unknown target.
+    """
+    if value is None:
+        return TARGETS
+    items = value.split(",") if isinstance(value, str) else list(value)
+    wanted = {v.strip().lower() for v in items if v.strip()}
+    unknown = sorted(wanted - set(TARGETS))
+    if unknown or not wanted:
+        raise UserInputError(f"unknown target '{', '.join(unknown) or value}' for --only", None,
+                             "choose from " + ", ".join(TARGETS) + " (comma-separated)")
+    return tuple(t for t in TARGETS if t in wanted)
+
+
+def owned_folders(inputs: Inputs, targets: Sequence[str]) -> tuple[str, ...]:
+    """Top-level output folders a run with these targets writes. YAML refers to the build
+    contexts of ``dockerfile: true`` environments, so it brings them along."""
+    folders = [_FOLDERS[t] for t in targets]
+    if "yaml" in targets and DOCKER_DIR not in folders and any(e.dockerfile for e in inputs.spec.environments.values()):
+        folders.append(DOCKER_DIR)
+    return tuple(folders)
+
+
+def render_files(inputs: Inputs, targets: Sequence[str] = TARGETS) -> dict[str, str]:
+    """Render the selected targets: relative path (``/``-separated) -> text, sorted by path."""
+    from amlforge.generators.arm import generate_arm
+    from amlforge.generators.azureml_yaml import generate_yaml
+    from amlforge.generators.bicep import generate_bicep
+    from amlforge.generators.dockerfile import generate_docker
+    from amlforge.generators.resources import build_template
+
+    files: dict[str, str] = {}
+    folders = owned_folders(inputs, targets)
+    if YAML_DIR in folders:
+        files.update(generate_yaml(inputs))
+    if ARM_DIR in folders or BICEP_DIR in folders:
+        template = build_template(inputs)
+        if ARM_DIR in folders:
+            files.update(generate_arm(inputs, template))
+        if BICEP_DIR in folders:
+            files.update(generate_bicep(inputs, template))
+    if DOCKER_DIR in folders:
+        files.update(generate_docker(inputs))
+    return dict(sorted(files.items()))
+
+
+@dataclass
+class GenerateResult:
+    """What a run did (or would do, with ``check``).
+
+    Attributes:
+        out_dir: The output folder.
+        files: Rendered files (relative path -> text).
+        changed: Files written (or, with ``check``, out of date).
+        removed: Files of an earlier run removed (or, with ``check``, to be removed).
+        diff: Unified diff of the out-of-date files (``check`` only).
+        findings: Self-check findings, located in the output folder.
+        notes: Other things worth telling the user (a stale conda lock, ...).
+        refused: The self-check found errors; nothing was written.
+        check: Whether this was a ``--check`` run.
+    """
+
+    out_dir: Path
+    files: dict[str, str] = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    diff: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    refused: bool = False
+    check: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """0 done (or up to date), 1 refused by the self-check or stale with ``check``."""
+        if self.refused:
+            return 1
+        if self.check and (self.changed or self.removed):
+            return 1
+        return 0
+
+
+def self_check(inputs: Inputs, spec_folder: Path, out_dir: Path) -> list[Finding]:
+    """Lint the az-ml YAML that ``inputs`` renders, as it would sit in ``out_dir``.
+
+    The YAML is rendered again for a temporary folder (paths rebased to it), written there
+    with the build contexts it names, and linted with the project's configuration and the
+    spec's profile. Findings point at the files in ``out_dir``.
+    """
+    from amlforge.policies.config import load_config
+    from amlforge.policies.engine import lint_paths
+    from amlforge.specs.loader import display_path, find_root
+
+    project_root = find_root([spec_folder])
+    staging = Path(tempfile.mkdtemp(prefix="amlforge-check-"))
+    try:
+        staged = dataclasses.replace(inputs, to_spec=relative_posix(spec_folder, staging))
+        files = render_files(staged, ("yaml",))
+        for rel, text in files.items():
+            write_atomic(staging / rel, text)
+        _, config_source = load_config(project_root)
+        root = Path(os.path.commonpath([os.path.realpath(staging), os.path.realpath(project_root)]))
+        report = lint_paths([staging / YAML_DIR], root=root, profile=inputs.spec.target.profile,
+                            config_file=Path(config_source) if config_source else None)
+        shown = {display_path(staging / rel): display_path(out_dir / rel) for rel in files}
+        shown.update({display_path(Path(os.path.realpath(staging)) / rel): display_path(out_dir / rel) for rel in files})
+        return [dataclasses.replace(f, location=Location(shown.get(f.location.file, f.location.file), f.location.line,
+                                                           f.location.column)) for f in report.findings]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _read_manifest(out_dir: Path) -> list[str]:
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        files = data.get("files", []) if isinstance(data, dict) else []
+        return [f for f in files if isinstance(f, str) and ".." not in f.split("/") and not f.startswith("/")]
+    except (OSError, ValueError):
+        return []
+
+
+def _manifest(spec_ref: str, files: Sequence[str]) -> str:
+    return json.dumps({"generator": "amlforge", "spec": spec_ref, "files": sorted(files)}, indent=2) + "\n"
+
+
+def _current(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def generate_project(spec_path: Path | str, out_dir: Path | str, targets: Sequence[str] = TARGETS, *,
+                     check: bool = False, lint: bool = True) -> GenerateResult:
+    """The library function behind ``amlforge generate``.
+
+    Raises:
+        UserInputError: unreadable or invalid spec (``SpecError`` lists every problem), a
+            missing conda file, or an output folder that cannot be written.
+    """
+    from amlforge.policies.registry import Severity
+    from amlforge.specs.project_spec import load_spec
+
+    loaded = load_spec(spec_path)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UserInputError("the output path is a file", Location(str(out)), "pass a folder with -o")
+    inputs = read_inputs(loaded, out)
+    files = render_files(inputs, targets)
+    result = GenerateResult(out, files=files, notes=list(inputs.notes), check=check)
+    if lint and "yaml" in targets:
+        result.findings = self_check(inputs, loaded.folder, out)
+        if any(f.fatal or f.severity == Severity.ERROR for f in result.findings):
+            result.refused = True
+            return result
+
+    owned = owned_folders(inputs, targets)
+    previous = _read_manifest(out)
+    keep = [f for f in previous if f.split("/", 1)[0] not in owned]
+    stale = sorted(f for f in previous if f.split("/", 1)[0] in owned and f not in files)
+    manifest_text = _manifest(relative_posix(loaded.path, Path(os.path.abspath(out))), [*keep, *files])
+    wanted = {**files, MANIFEST: manifest_text}
+    diffs: list[str] = []
+    for rel, text in wanted.items():
+        current = _current(out / rel)
+        if current == text:
+            continue
+        result.changed.append(rel)
+        if check:
+            diffs.extend(difflib.unified_diff((current or "").splitlines(keepends=True), text.splitlines(keepends=True),
+                                              f"a/{rel}" if current is not None else "/dev/null", f"b/{rel}"))
+    for rel in stale:
+        if (out / rel).exists():
+            result.removed.append(rel)
+            if check:
+                diffs.extend(difflib.unified_diff((_current(out / rel) or "").splitlines(keepends=True), [],
+                                                  f"a/{rel}", "/dev/null"))
+    if check:
+        result.diff = "".join(d if d.endswith("\n") else d + "\n\\ No newline at end of file\n" for d in diffs)
+        return result
+    for rel in result.changed:
+        write_atomic(out / rel, wanted[rel])
+    for rel in result.removed:
+        try:
+            (out / rel).unlink()
+        except OSError as e:
+            raise UserInputError(f"cannot remove a file of an earlier run: {e.strerror}", Location(str(out / rel)),
+                                 "check the folder's permissions") from None
+    return result
+
+
+__all__ = ["GenerateResult", "MANIFEST", "TARGETS", "generate_project", "owned_folders", "parse_targets",
+           "render_files", "self_check"]
