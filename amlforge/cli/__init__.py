@@ -17,9 +17,13 @@ from amlforge import __version__
 # command name -> "module:attribute" of its click command. Keep sorted.
 COMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("amlforge.cli.explain", "Show the documentation of one rule."),
+    "generate": ("amlforge.cli.generate", "Generate az-ml YAML, ARM, Bicep and Dockerfiles from amlforge.yaml."),
+    "import": ("amlforge.cli.import_", "Convert existing az-ml YAML into amlforge.yaml."),
+    "init": ("amlforge.cli.init", "Scaffold a starter amlforge project."),
     "lint": ("amlforge.cli.lint", "Lint az-ml YAML and amlforge specs before deploying."),
     "rules": ("amlforge.cli.rules", "List the rule catalog."),
     "lock": ("amlforge.cli.lock", "Pin conda environments with conda-lock."),
+    "schema": ("amlforge.cli.schema", "Print the JSON Schema of amlforge.yaml."),
     "quota": ("amlforge.cli.quota", "Per-family vCPU quota a set of deployments needs."),
     "smoke": ("amlforge.cli.smoke", "Run a scoring script in the real inference server before deploying."),
 }

@@ -47,7 +47,7 @@ def _print_error(exc: BaseException, name: str = "") -> None:
 
 
 @click.command("lock")
-@click.argument("conda_files", nargs=-1, required=True, metavar="CONDA_FILE...",
+@click.argument("conda_files", nargs=-1, required=True, metavar="CONDA_FILE|YAML|DIR...",
                 type=click.Path(path_type=Path))
 @click.option("--platform", "-p", "platforms", multiple=True, metavar="P",
               help="conda platform to lock for; repeat for several. [default: linux-64]")
@@ -75,14 +75,17 @@ def command(
     force: bool,
     fmt: str,
 ) -> None:
-    """Pin CONDA_FILE... with conda-lock.
+    """Pin conda files with conda-lock: given directly, or named by the environments of
+    az-ml environment/deployment YAML files and folders.
 
     Writes conda-lock.yml (every conda and pip package with hashes) and a pinned
     <name>.lock.yaml next to each conda file. An unchanged environment is not re-locked.
     """
     if check and (update or force):
         raise click.UsageError("--check cannot be combined with --update or --force")
-    sys.exit(run(list(conda_files), platforms=platforms, check=check, solver=solver,
+    from amlforge.integrations.condalock.discover import conda_files_for
+
+    sys.exit(run(conda_files_for(list(conda_files)), platforms=platforms, check=check, solver=solver,
                  update=update, channels=channels, force=force, fmt=fmt))
 
 

@@ -83,7 +83,7 @@ WORKSPACE_TYPE = "Microsoft.MachineLearningServices/workspaces"
 # ---------------------------------------------------------------------------------------------
 # YAML
 
-_YAML_PLAIN = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@+,()%=-]*(?:[ :][A-Za-z0-9_./@+,()%=-]+)*$")
+_YAML_PLAIN = re.compile(r"^[A-Za-z0-9_./$][A-Za-z0-9_./@+,()%=;'!?&*$-]*(?:[ :][A-Za-z0-9_./@+,()%=;'!?&*$-]+)*$")
 _YAML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
 _YAML_NONPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff\\\\\"]")
 _resolver = yaml.resolver.Resolver()

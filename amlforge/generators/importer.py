@@ -99,7 +99,7 @@ class _Importer:
 
     # -- assets -----------------------------------------------------------------------------
 
-    def environment(self, spec: Any, doc_folder: Path, where: Location) -> str:
+    def environment(self, spec: Any, doc_folder: Path, where: Location, fallback: str = "environment") -> str:
         """Register an environment (inline or standalone); its key in ``environments``."""
         data: dict[str, Any] = {}
         if spec.version is not None:
@@ -129,8 +129,8 @@ class _Importer:
                 data["inference_config"] = spec.inference_config.model_dump(mode="json")
         if "os_type" in spec.model_fields_set:
             data["os_type"] = spec.os_type
-        fallback = generated["environment"] if generated else _name_from(
-            spec.conda_file if isinstance(spec.conda_file, str) else (spec.build.path if spec.build else ""), "environment")
+        if generated:
+            fallback = generated["environment"]
         key = json.dumps({k: v for k, v in data.items() if k != "version"}, sort_keys=True) + "|" + str(
             data.get("version")) + "|" + str(spec.name)
         if key in self._env_by_key:
@@ -181,7 +181,7 @@ class _Importer:
         key = json.dumps(data, sort_keys=True) + "|" + str(spec.name)
         if key in self._model_by_key:
             return self._model_by_key[key]
-        name = self.model_names(spec.name or _name_from(spec.path, fallback))
+        name = self.model_names(spec.name or fallback)
         self.models[name] = data
         self._model_by_key[key] = name
         return name
@@ -308,13 +308,14 @@ def import_project(folder: Path | str, *, spec_folder: Path | str | None = None,
             data["tags"] = dict(sorted(spec.tags.items()))
         folder_of = dep.doc.path.parent
         if isinstance(spec.model, ModelSpec):
-            data["model"] = imp.model(spec.model, folder_of, "model", dep.at("model").location())
+            data["model"] = imp.model(spec.model, folder_of, f"{spec.endpoint_name}-model", dep.at("model").location())
         elif isinstance(spec.model, str):
             data["model"] = imp.reference(imp.models, imp.model_names, imp._model_by_key, spec.model)
         if spec.model_mount_path is not None:
             data["model_mount_path"] = spec.model_mount_path
         if isinstance(spec.environment, EnvironmentSpec):
-            data["environment"] = imp.environment(spec.environment, folder_of, dep.at("environment").location())
+            data["environment"] = imp.environment(spec.environment, folder_of, dep.at("environment").location(),
+                                                  f"{spec.endpoint_name}-env")
         elif isinstance(spec.environment, str):
             data["environment"] = imp.reference(imp.environments, imp.env_names, imp._env_by_key, spec.environment)
         if spec.code_configuration is not None:

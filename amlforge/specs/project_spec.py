@@ -716,6 +716,23 @@ def _deployment_problems(spec: ProjectSpec, ep: EndpointDef, dep: DeploymentDef,
 
 
 # ---------------------------------------------------------------------------------------------
+# JSON Schema
+
+
+def spec_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``amlforge.yaml`` (what ``amlforge schema`` prints)."""
+    schema = ProjectSpec.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_URL, **schema}
+
+
+def schema_text() -> str:
+    """:func:`spec_json_schema` as the text published in ``amlforge.schema.json``."""
+    import json
+
+    return json.dumps(spec_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
 # Loading
 
 
@@ -844,7 +861,9 @@ __all__ = [
     "is_uri",
     "load_spec",
     "normalise_path",
+    "schema_text",
     "spec_error",
+    "spec_json_schema",
     "spec_problems",
     "validate_document",
 ]

@@ -535,3 +535,41 @@ def test_key_covers_inputs(channel: str, tmp_path: Path) -> None:
     # The key is the hash of exactly these inputs.
     digest = hashlib.sha256(json.dumps(selected, sort_keys=True, separators=(",", ":")).encode())
     assert check_lock(conda_file).key == "sha256:" + digest.hexdigest()
+
+
+def test_lint_rule_reads_the_real_lock(channel: str, tmp_path: Path) -> None:
+    """AML418: a fresh lock is silent; editing the conda file after locking is reported at its line."""
+    from amlforge.policies.engine import lint_paths
+
+    (tmp_path / ".amlforge.toml").write_text("")
+    conda_file = write_env(tmp_path / "conda.yaml", channel, ["python=3.11", "numpy<2"])
+    (tmp_path / "deployment.yml").write_text(
+        "name: blue\nendpoint_name: my-endpoint\nmodel: azureml:m:1\ninstance_type: Standard_D4as_v4\n"
+        "instance_count: 3\nenvironment:\n  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20260715.v1\n"
+        "  conda_file: conda.yaml\n")
+    assert run_cli(conda_file, "--solver", "embedded").returncode == 0
+    report = lint_paths([tmp_path / "deployment.yml"], root=tmp_path, select=["AML418"])
+    assert report.findings == []
+    conda_file.write_text(conda_file.read_text() + "  - scipy\n")
+    report = lint_paths([tmp_path / "deployment.yml"], root=tmp_path, select=["AML418"])
+    [finding] = report.findings
+    assert (finding.location.file.endswith("conda.yaml"), finding.location.line) == (True, 7)
+    assert "stale" in finding.message and "amlforge lock" in finding.hint
+
+
+def test_lock_takes_deployment_yaml_and_folders(channel: str, tmp_path: Path) -> None:
+    """`amlforge lock DEPLOYMENT.yml` / `amlforge lock DIR` lock the conda files the environments name."""
+    (tmp_path / "env").mkdir()
+    conda_file = write_env(tmp_path / "env" / "conda.yaml", channel, ["python=3.11"])
+    (tmp_path / "deployment.yml").write_text(
+        "name: blue\nendpoint_name: my-endpoint\nmodel: azureml:m:1\ninstance_type: Standard_D4as_v4\n"
+        "instance_count: 3\nenvironment:\n  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20260715.v1\n"
+        "  conda_file: env/conda.yaml\n")
+    proc = run_cli("--check", tmp_path)
+    assert proc.returncode == 1 and "env/conda.yaml: missing" in proc.stdout.replace(str(tmp_path) + "/", "")
+    assert run_cli("deployment.yml", "--solver", "embedded", cwd=tmp_path).returncode == 0
+    assert lock_paths(conda_file).pinned_file.exists()
+    assert run_cli("--check", ".", cwd=tmp_path).returncode == 0
+    (tmp_path / "other.yml").write_text("name: x\nauth_mode: key\n")
+    proc = run_cli("other.yml", cwd=tmp_path)
+    assert proc.returncode == 2 and "names a local conda file" in proc.stderr

@@ -1,0 +1,65 @@
+"""``amlforge generate SPEC -o DIR``: az-ml YAML, ARM, Bicep and Dockerfiles from amlforge.yaml."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from amlforge.cli._common import EXIT_USAGE, handle_errors
+
+
+def print_problems(problems: list) -> None:
+    """Print located spec problems as ``file:line:col: error: message`` with hints."""
+    for p in problems:
+        click.echo(f"{p.location}: error: {p.message}", err=True)
+        if p.hint:
+            click.echo(f"  hint: {p.hint}", err=True)
+
+
+@click.command("generate")
+@click.argument("spec", type=click.Path(path_type=Path), default="amlforge.yaml", required=False)
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
+              show_default=True, help="Folder the artifacts are written to.")
+@click.option("--only", default=None, metavar="TARGETS",
+              help="Comma-separated targets: yaml, arm, bicep, docker (default: all).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a unified diff when files on disk are stale.")
+@handle_errors
+def command(spec: Path, out_dir: Path, only: str | None, check: bool) -> None:
+    """Generate az-ml YAML, ARM, Bicep and Dockerfiles from SPEC (default: amlforge.yaml).
+
+    The generated az-ml YAML is linted first with the project's configuration; errors refuse
+    the run and nothing is written. Exit codes: 0 written or up to date, 1 refused by the
+    lint self-check or stale with --check, 2 bad input.
+    """
+    from amlforge.generators.pipeline import generate_project, parse_targets
+    from amlforge.specs.project_spec import SpecError
+
+    try:
+        result = generate_project(spec, out_dir, parse_targets(only), check=check)
+    except SpecError as e:
+        print_problems(e.problems)
+        sys.exit(EXIT_USAGE)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    for f in result.findings:
+        click.echo(f"{f.location}: {f.severity.value} {f.rule} {f.message}")
+        if f.hint:
+            click.echo(f"  hint: {f.hint}")
+    if result.refused:
+        errors = sum(1 for f in result.findings if f.fatal or f.severity.value == "error")
+        click.echo(f"refused: the generated az-ml YAML has {errors} error{'s' if errors != 1 else ''}; nothing was "
+                   "written (fix amlforge.yaml or the files it names)", err=True)
+    elif check:
+        if result.changed or result.removed:
+            click.echo(result.diff, nl=False)
+            click.echo(f"{len(result.changed) + len(result.removed)} generated file(s) in {out_dir} are stale: "
+                       f"run 'amlforge generate {spec} -o {out_dir}'", err=True)
+        else:
+            click.echo(f"{len(result.files)} generated files in {out_dir} are up to date", err=True)
+    else:
+        unchanged = len(result.files) + 1 - len(result.changed)
+        click.echo(f"wrote {len(result.changed)} file(s) to {out_dir} ({unchanged} unchanged"
+                   + (f", {len(result.removed)} removed" if result.removed else "") + ")", err=True)
+    sys.exit(result.exit_code)

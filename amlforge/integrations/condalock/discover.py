@@ -1,0 +1,60 @@
+"""Which conda files to lock: given directly, or named by az-ml environments and deployments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from amlforge.errors import Location, UserInputError
+
+
+def conda_files_for(paths: Sequence[Path]) -> list[Path]:
+    """Conda files for ``amlforge lock PATH...``.
+
+    A path that is a conda file (a mapping with ``dependencies`` and no az-ml keys) is taken
+    as it is; a folder, an environment or deployment YAML contributes the local conda files
+    its environments name (resolved against the YAML file, as the az CLI does).
+
+    Raises:
+        UserInputError: a path does not exist, or names no conda file at all.
+    """
+    import yaml
+
+    from amlforge.specs.loader import LoadOptions, classify, load_project
+    from amlforge.specs.project import is_local_path
+
+    out: list[Path] = []
+    specs: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise UserInputError("no such file or directory", Location(str(path)), "check the path")
+        if path.is_file():
+            try:
+                data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            except (yaml.YAMLError, UnicodeDecodeError, OSError):
+                data = None  # let the conda-file reader report it with its line
+            if not isinstance(data, dict) or classify(data) is None:
+                out.append(path)
+                continue
+        specs.append(path)
+    if specs:
+        result = load_project(specs, LoadOptions(skip_unknown=True))
+        found = 0
+        for env in result.project.environments:
+            value = env.spec.conda_file
+            if isinstance(value, str) and is_local_path(value):
+                resolved = result.project.local_path(env, value)
+                if resolved.exists and not resolved.is_dir:
+                    out.append(resolved.path)
+                    found += 1
+        if not found:
+            raise UserInputError("no environment here names a local conda file", Location(str(specs[0])),
+                                 "pass conda files, or environment/deployment YAML with conda_file")
+    unique: list[Path] = []
+    for p in out:
+        if p.resolve() not in {u.resolve() for u in unique}:
+            unique.append(p)
+    return unique
+
+
+__all__ = ["conda_files_for"]

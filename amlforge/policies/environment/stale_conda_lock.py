@@ -1,0 +1,85 @@
+"""The lock of a conda file is stale (or missing where locks are required).
+
+## What it does
+For each local conda file an environment names, looks for the files `amlforge lock` writes
+next to it (`conda-lock.yml` and the pinned `conda.lock.yaml`, or `<stem>.conda-lock.yml` and
+`<stem>.lock.yaml`). When they exist, checks that the lock key recorded in the pinned file
+still matches the conda file, its channels and platforms and the tool versions, and that the
+lock file was not edited by hand; a stale lock is reported at the conda file line that
+changed. A missing lock is reported only when the option `require_lock` is true.
+
+## Why is this bad?
+The generated image and deployment build from the pinned file: a lock older than its conda
+file deploys other versions than the ones reviewed, and the next `az ml` deploy of the conda
+file itself resolves afresh (ImageBuildFailure, HTTP 502 while conda resolves at start).
+
+## Example
+```yaml
+# conda.yaml edited after `amlforge lock`: scikit-learn added
+dependencies:
+  - python=3.11.9
+  - pip:
+      - scikit-learn==1.5.2
+```
+Use instead:
+```yaml
+# run `amlforge lock conda.yaml` again and commit conda-lock.yml and conda.lock.yaml
+dependencies:
+  - python=3.11.9
+  - pip:
+      - scikit-learn==1.5.2
+```
+
+## Options
+- `require_lock` (default false): also report conda files that have no lock at all.
+"""
+
+from collections.abc import Iterator
+
+from amlforge.errors import AmlforgeError
+from amlforge.policies.registry import Severity, Violation, rule
+from amlforge.specs.project import Project, is_local_path
+
+
+@rule("AML418", "stale-conda-lock", Severity.WARNING, prevents=("ImageBuildFailure", "HTTP 502"))
+def check(project: Project) -> Iterator[Violation]:
+    require = bool(project.option("require_lock", False))
+    seen = set()
+    for env in project.environments:
+        value = env.spec.conda_file
+        if not isinstance(value, str) or not is_local_path(value):
+            continue
+        resolved = project.local_path(env, value)
+        if not resolved.exists or resolved.is_dir or resolved.path in seen:
+            continue
+        seen.add(resolved.path)
+        from amlforge.integrations.condalock.lockfiles import lock_paths
+
+        paths = lock_paths(resolved.path)
+        if not paths.pinned_file.exists() and not paths.lockfile.exists():
+            if require:
+                yield Violation(env.at("conda_file"), f"conda file '{value}' has no lock",
+                                f"run: amlforge lock {value}, and commit the two files it writes")
+            continue
+        status = _status(paths)
+        if status is None or status.fresh:
+            continue
+        where = status.location if status.location.line else env.at("conda_file")
+        yield Violation(where, f"the lock of '{value}' is {status.state}: {status.reason}",
+                        f"run: amlforge lock {value}")
+
+
+def _status(paths):  # noqa: ANN001, ANN202 - lock status, or None when the conda file is malformed
+    import json
+
+    from amlforge.integrations.condalock import lockfiles
+
+    header = lockfiles._read_header(paths.pinned_file)
+    try:
+        platforms = json.loads(header.get("inputs", "{}")).get("platforms") or ["linux-64"]
+    except (ValueError, AttributeError):
+        platforms = ["linux-64"]
+    try:
+        return lockfiles.check_lock(paths.conda_file, platforms)
+    except AmlforgeError:
+        return None  # a malformed conda file is AML417's finding

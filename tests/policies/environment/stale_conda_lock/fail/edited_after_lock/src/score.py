@@ -1,0 +1,9 @@
+import joblib
+
+
+def init():
+    pass
+
+
+def run(data):
+    return data
