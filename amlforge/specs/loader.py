@@ -140,6 +140,18 @@ def discover(paths: Sequence[Path]) -> Iterator[tuple[Path, bool]]:
             raise UserInputError("no such file or directory", Location(str(given)), "check the path")
 
 
+#: Document kind of an amlforge project spec (``amlforge.yaml``).
+PROJECT_SPEC = "project_spec"
+_PROJECT_SPEC_NAMES = ("amlforge.yaml", "amlforge.yml")
+
+
+def is_project_spec(path: Path, data: dict[str, Any]) -> bool:
+    """An amlforge project spec: named amlforge.yaml, or with a ``$schema`` ending in amlforge.schema.json."""
+    schema = data.get("$schema")
+    return path.name in _PROJECT_SPEC_NAMES or (
+        isinstance(schema, str) and schema.rstrip("#").endswith("amlforge.schema.json"))
+
+
 def classify(data: dict[str, Any]) -> str | None:
     """The document kind of a parsed mapping, by ``$schema`` URL or by its keys."""
     schema = data.get("$schema")
@@ -433,6 +445,15 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
         doc = _read_document(absolute, explicit, options, problems)
         if doc is None:
             continue
+        if doc.kind == PROJECT_SPEC:
+            # amlforge.yaml: validated here (located problems); its resources reach the
+            # policies through the az-ml YAML that `amlforge generate` writes and lints.
+            from amlforge.specs.project_spec import validate_document
+
+            doc.spec, spec_problems = validate_document(doc)
+            problems.extend(spec_problems)
+            project.documents.append(doc)
+            continue
         if options.overrides:
             _apply_overrides(doc, options.overrides)
         cls = _spec_class(doc.kind)
@@ -483,6 +504,8 @@ def _read_document(path: Path, explicit: bool, options: LoadOptions, problems: l
                 "AML005", smap.locate(()), f"the document is {_show(data)}, expected a mapping of keys",
                 "an az-ml file is a mapping such as 'name: my-endpoint'", fatal=True))
         return None
+    if is_project_spec(path, data):
+        return Document(path, display, PROJECT_SPEC, data, smap, explicit=explicit)
     kind = classify(data)
     if kind is None or kind.startswith("unsupported:"):
         if explicit:
@@ -542,6 +565,7 @@ def iter_specs(project: Project) -> Iterable[Loaded[Any]]:
 
 
 __all__ = [
+    "PROJECT_SPEC",
     "LoadOptions",
     "LoadProblem",
     "LoadResult",
@@ -551,5 +575,6 @@ __all__ = [
     "display_path",
     "field_keys",
     "find_root",
+    "is_project_spec",
     "load_project",
 ]

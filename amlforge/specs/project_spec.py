@@ -82,11 +82,17 @@ def _char_name(char: str) -> str:
     return {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}.get(char, f"control character U+{ord(char):04X}")
 
 
+#: What az-ml YAML linting reads as a ``{{NAME}}`` placeholder (as amlforge.specs.source does).
+_PLACEHOLDER = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_.-]*\s*\}\}")
+
+
 def _no_placeholder(value: str) -> None:
-    if "{{" in value:
+    m = _PLACEHOLDER.search(value)
+    if m:
         raise spec_error(
-            "placeholder", "'{value}' contains '{{{{': amlforge reads {{{{NAME}}}} in az-ml YAML as a placeholder",
-            "write the value itself; amlforge.yaml has no placeholders", value=value)
+            "placeholder", "'{value}' contains {placeholder}, which amlforge reads as a placeholder in az-ml YAML",
+            "write the value itself: amlforge.yaml has no placeholders (secret references such as "
+            "${{{{azureml://connections/...}}}} are fine)", value=value, placeholder=m.group())
 
 
 def _single_line(value: str) -> str:
@@ -538,7 +544,7 @@ def _asset_problems(spec: ProjectSpec) -> Iterator[Problem]:
         if env.inference_config is not None:
             for route_name in ("liveness_route", "readiness_route", "scoring_route"):
                 route = getattr(env.inference_config, route_name)
-                if not route.path.startswith("/") or _LINE_BREAK.search(route.path) or "{{" in route.path:
+                if not route.path.startswith("/") or _LINE_BREAK.search(route.path) or _PLACEHOLDER.search(route.path):
                     yield at + ("inference_config", route_name, "path"), spec_error(
                         "invalid_route", "route path '{value}' is not an absolute URL path",
                         "write a path such as /score", value=route.path)

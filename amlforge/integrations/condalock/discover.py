@@ -16,7 +16,7 @@ def conda_files_for(paths: Sequence[Path]) -> list[Path]:
     its environments name (resolved against the YAML file, as the az CLI does).
 
     Raises:
-        UserInputError: a path does not exist, or names no conda file at all.
+        UserInputError: a YAML file or folder names no conda file at all.
     """
     import yaml
 
@@ -27,7 +27,8 @@ def conda_files_for(paths: Sequence[Path]) -> list[Path]:
     specs: list[Path] = []
     for path in paths:
         if not path.exists():
-            raise UserInputError("no such file or directory", Location(str(path)), "check the path")
+            out.append(path)  # the lock reports it as failed, and the other files still lock
+            continue
         if path.is_file():
             try:
                 data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
