@@ -13,7 +13,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## demo: lint every shipped example (the broken one makes this exit 1 on purpose)
+## Before that, generate all artifacts of each example with an amlforge.yaml into a temporary
+## folder inside it (so the example's own configuration applies) and lint them clean.
 demo: $(STAMP)
+	@set -e; for spec in examples/*/amlforge.yaml; do \
+	  tmp=$$(mktemp -d "$$(dirname $$spec)/.generated.XXXXXX"); trap 'rm -rf "$$tmp"' EXIT; \
+	  echo "\$$ amlforge generate $$spec -o $$tmp && amlforge lint $$tmp"; \
+	  $(BIN)/amlforge generate "$$spec" -o "$$tmp"; \
+	  $(BIN)/amlforge lint "$$tmp"; \
+	  rm -rf "$$tmp"; trap - EXIT; \
+	done
 	$(BIN)/amlforge lint examples/
 
 ## test: the whole suite, with the real oracles

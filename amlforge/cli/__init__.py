@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lock": ("amlforge.cli.lock", "Pin conda environments with conda-lock."),
     "schema": ("amlforge.cli.schema", "Print the JSON Schema of amlforge.yaml."),
     "quota": ("amlforge.cli.quota", "Per-family vCPU quota a set of deployments needs."),
+    "review": ("amlforge.cli.review", "Report what a change breaks: new findings and risky changes against a git base."),
     "smoke": ("amlforge.cli.smoke", "Run a scoring script in the real inference server before deploying."),
 }
 

@@ -30,6 +30,9 @@ from amlforge.reporters import FORMATS
               help="Configuration file (default: .amlforge.toml or pyproject.toml [tool.amlforge]).")
 @click.option("--quota", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Quota figures (YAML) for the quota rules; default: the documented limits.")
+@click.option("--policy", "policies", multiple=True, metavar="PACK",
+              help="Policy pack: a YAML file or builtin:NAME, e.g. builtin:production (repeatable; adds to "
+                   "'policies' in the configuration). See docs/policy-packs.md.")
 @click.option("--baseline", type=click.Path(path_type=Path), default=None,
               help="Accept the findings recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(path_type=Path), default=None,
@@ -42,7 +45,7 @@ from amlforge.reporters import FORMATS
 def command(paths: tuple[Path, ...], fmt: str, fail_on: str | None, select: tuple[str, ...],
             ignore: tuple[str, ...], profile: str | None, overrides: tuple[str, ...],
             variables: tuple[str, ...], root: Path | None, config_file: Path | None,
-            quota: Path | None, baseline: Path | None, write_baseline: Path | None,
+            quota: Path | None, policies: tuple[str, ...], baseline: Path | None, write_baseline: Path | None,
             skip_unknown: bool, output: Path | None) -> None:
     """Lint az-ml online endpoint, deployment and environment YAML before deploying.
 
@@ -58,7 +61,7 @@ def command(paths: tuple[Path, ...], fmt: str, fail_on: str | None, select: tupl
         list(paths), root=root, config_file=config_file, select=split(select), ignore=split(ignore),
         fail_on=fail_on, profile=profile, baseline=baseline, quota=quota,
         overrides=parse_pairs(overrides, "--set"), variables=dict(parse_pairs(variables, "--var")),
-        skip_unknown=skip_unknown,
+        skip_unknown=skip_unknown, policies=policies,
     )
     if write_baseline is not None:
         from amlforge.generators.writer import write_atomic

@@ -327,8 +327,8 @@ def _probe(probe: Any) -> dict[str, Any]:
 def deployment_body(spec: ProjectSpec, ep: EndpointDef, dep: DeploymentDef, asset_ids: dict[tuple[str, str], Any]) -> dict[str, Any]:
     """A deployment's PUT body (the az-ml YAML -> ARM mapping of the reference, section 5.3)."""
     body: dict[str, Any] = {"location": Param("location")}
-    if dep.instance_count is not None:
-        body["sku"] = {"name": "Default", "capacity": dep.instance_count}
+    # as azure-ai-ml sends it: sku.name "Default", sku.capacity = instance_count when given
+    body["sku"] = {"name": "Default", "capacity": dep.instance_count} if dep.instance_count is not None else {"name": "Default"}
     if dep.tags:
         body["tags"] = _sorted(dep.tags)
     props: dict[str, Any] = {"endpointComputeType": "Kubernetes" if ep.kind == "kubernetes" else "Managed"}

@@ -9,6 +9,7 @@ Keys (all optional)::
     profile = "prod"            # dev | test | prod (rules may run only in some profiles)
     baseline = "amlforge-baseline.json"
     quota = "quota.yaml"        # quota figures (see amlforge.specs.quota)
+    policies = ["builtin:production", "policies/org.yaml"]   # policy packs (docs/policy-packs.md)
     [tool.amlforge.severity]
     AML305 = "error"            # per-rule severity (ID or name)
     [tool.amlforge.options]
@@ -27,7 +28,7 @@ from amlforge.errors import Location, UserInputError
 from amlforge.policies.registry import Finding, Rule, Severity
 
 PROFILES = ("dev", "test", "prod")
-_KEYS = {"select", "ignore", "fail_on", "profile", "baseline", "severity", "options", "exclude", "quota"}
+_KEYS = {"select", "ignore", "fail_on", "profile", "baseline", "severity", "options", "exclude", "quota", "policies"}
 
 
 @dataclass
@@ -74,6 +75,7 @@ class LintConfig:
     exclude: list[str] = field(default_factory=list)
     quota_file: Path | None = None
     source: str = ""
+    policies: list[str] = field(default_factory=list)
 
     @staticmethod
     def _matches(patterns: list[str], r: Rule) -> bool:
@@ -131,8 +133,9 @@ def build_config(
     severity: dict[str, str] | None = None,
     quota: Path | None = None,
     base_dir: Path | None = None,
+    policies: list[str] | None = None,
 ) -> LintConfig:
-    """Merge a configuration table with command-line values (the CLI wins)."""
+    """Merge a configuration table with command-line values (the CLI wins; ``policies`` add up)."""
     where = Location(source or "configuration")
     unknown = set(table) - _KEYS
     if unknown:
@@ -164,7 +167,19 @@ def build_config(
     base = baseline or (here / table["baseline"] if table.get("baseline") else None)
     if base is not None:
         cfg.baseline = Baseline.read(base)
+    cfg.policies = _policies(table.get("policies", []), here, where) + list(policies or [])
+    cfg.policies = list(dict.fromkeys(cfg.policies))
     return cfg
+
+
+def _policies(value: Any, here: Path, where: Location) -> list[str]:
+    """Policy pack references of the configuration: paths relative to its folder, or builtin:NAME."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise UserInputError("'policies' should be a list of policy pack files or builtin:NAME", where,
+                             'write policies = ["builtin:production", "policies/org.yaml"]')
+    return [v if v.startswith("builtin:") else str(here / v) for v in value]
 
 
 __all__ = ["Baseline", "LintConfig", "PROFILES", "build_config", "load_config"]

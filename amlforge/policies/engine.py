@@ -32,6 +32,8 @@ class LintReport:
     suppressed: int = 0
     baselined: int = 0
     rules_run: int = 0
+    #: The rules of this run: the catalog plus the rules of its policy packs.
+    registry: Registry | None = None
 
     @property
     def exit_code(self) -> int:
@@ -122,6 +124,10 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
     config = config or LintConfig()
     load = load or LoadOptions(profile=config.profile)
     registry = load_catalog()
+    if config.policies:  # a run's own registry: the global catalog never holds pack rules
+        from amlforge.policies.packs import registry_with_packs
+
+        registry = registry_with_packs(registry, config.policies)
     result = load_project(paths, load)
     project = result.project
     project.options.update(config.options)
@@ -152,8 +158,36 @@ def lint_paths(
     overrides: Sequence[tuple[str, str]] = (),
     variables: dict[str, str] | None = None,
     skip_unknown: bool = False,
+    policies: Sequence[str] = (),
 ) -> LintReport:
     """Lint with configuration discovered from the project root, as ``amlforge lint`` does."""
+    given, config, load = configure(
+        paths, root=root, config_file=config_file, select=select, ignore=ignore, fail_on=fail_on,
+        profile=profile, baseline=baseline, quota=quota, overrides=overrides, variables=variables,
+        skip_unknown=skip_unknown, policies=policies)
+    return lint(given, config, load)
+
+
+def configure(
+    paths: Sequence[Path | str],
+    *,
+    root: Path | None = None,
+    config_file: Path | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    fail_on: str | None = None,
+    profile: str | None = None,
+    baseline: Path | None = None,
+    quota: Path | None = None,
+    overrides: Sequence[tuple[str, str]] = (),
+    variables: dict[str, str] | None = None,
+    skip_unknown: bool = False,
+    policies: Sequence[str] = (),
+) -> tuple[list[Path], LintConfig, LoadOptions]:
+    """The paths, configuration and load options of a run, as :func:`lint_paths` builds them.
+
+    ``amlforge review`` uses it to lint two trees with one configuration.
+    """
     from amlforge.policies.config import build_config, load_config
     from amlforge.specs.loader import find_root
 
@@ -162,10 +196,11 @@ def lint_paths(
     table, source = load_config(project_root, config_file)
     base_dir = Path(source).parent if source else project_root
     config = build_config(table, source, select=list(select), ignore=list(ignore), fail_on=fail_on,
-                          profile=profile, baseline=baseline, quota=quota, base_dir=base_dir)
+                          profile=profile, baseline=baseline, quota=quota, base_dir=base_dir,
+                          policies=list(policies))
     load = LoadOptions(root=project_root, overrides=list(overrides), variables=dict(variables or {}),
                        profile=config.profile, skip_unknown=skip_unknown)
-    return lint(given, config, load)
+    return given, config, load
 
 
 def _failed_files(problems: Iterable[LoadProblem]) -> int:
@@ -220,7 +255,7 @@ def finish(raw: list[Finding], project: Project | None, config: LintConfig, regi
         baselined = before - len(kept)
     kept.sort(key=Finding.sort_key)
     return LintReport(kept, project, files, config.fail_on, suppressed, baselined,
-                      rules_run=sum(1 for r in registry if config.enabled(r)))
+                      rules_run=sum(1 for r in registry if config.enabled(r)), registry=registry)
 
 
 def _read_lines(display: str) -> list[str]:
@@ -231,4 +266,4 @@ def _read_lines(display: str) -> list[str]:
         return []
 
 
-__all__ = ["LintReport", "finish", "lint", "lint_paths", "run_checks"]
+__all__ = ["LintReport", "configure", "finish", "lint", "lint_paths", "run_checks"]

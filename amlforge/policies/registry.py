@@ -44,6 +44,7 @@ AREAS = {
     "5": ("scoring", "Scoring script"),
     "6": ("naming", "Naming"),
     "7": ("security", "Security"),
+    "8": ("review", "Risky changes between two commits (amlforge review only)"),
     "9": ("user", "User policy packs"),
 }
 

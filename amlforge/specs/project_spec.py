@@ -72,10 +72,11 @@ _LINE_BREAK = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 
 
-def spec_error(kind: str, message: str, hint: str, **context: Any) -> PydanticCustomError:
+def spec_error(error_type: str, message: str, hint: str, **context: Any) -> PydanticCustomError:
     """A spec validation error. ``message`` may use ``{name}`` fields from ``context`` only;
-    user values always travel in the context, never in the template."""
-    return PydanticCustomError("spec_" + kind, message, {"hint": hint, **context})
+    user values always travel in the context, never in the template. ``at_key=True`` in the
+    context points the error at the mapping key rather than its value."""
+    return PydanticCustomError("spec_" + error_type, message, {"hint": hint, **context})
 
 
 def _char_name(char: str) -> str:
@@ -147,7 +148,17 @@ def _pattern_type(regex: str, what: str, rule: str, hint: str, *, min_len: int =
     if coerce:
         schema = {"anyOf": [schema, {"type": "integer"}, {"type": "number"}]}
     validators: list[Any] = [BeforeValidator(_to_str)] if coerce else []
-    return Annotated[(str, *validators, AfterValidator(check), WithJsonSchema(schema))]
+    annotated = Annotated[(str, *validators, AfterValidator(check), WithJsonSchema(schema))]
+    _KEY_SCHEMAS[id(annotated)] = {k: v for k, v in schema.items() if k != "description"}
+    return annotated
+
+
+_KEY_SCHEMAS: dict[int, dict[str, Any]] = {}
+
+
+def names(key_type: Any) -> dict[str, Any]:
+    """``json_schema_extra`` that documents the keys of a mapping field (``propertyNames``)."""
+    return {"propertyNames": _KEY_SCHEMAS[id(key_type)]}
 
 
 _ENDPOINT_RE = r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$"
@@ -336,7 +347,7 @@ class EnvironmentDef(SpecModel):
 
     version: Version = Field("1", description="Version registered; bump it when the environment changes.")
     description: Text | None = Field(None, description="Free text.")
-    tags: Tags | None = Field(None, description="Asset tags.")
+    tags: Tags | None = Field(None, description="Asset tags.", json_schema_extra=names(TagName))
     image: Image | None = Field(None, description="Base Docker image, pinned by a dated tag or digest.")
     conda_file: LocalPath | None = Field(
         None, description="Conda environment file, relative to amlforge.yaml; its pinned lock (conda.lock.yaml) is "
@@ -368,7 +379,7 @@ class ModelDef(SpecModel):
                     enum_field("custom_model", "mlflow_model", "triton_model")] = Field(
         "custom_model", description="custom_model, mlflow_model or triton_model.")
     description: Text | None = Field(None, description="Free text.")
-    tags: Tags | None = Field(None, description="Asset tags.")
+    tags: Tags | None = Field(None, description="Asset tags.", json_schema_extra=names(TagName))
     path: PathOrUri | None = Field(None, description="Local file or folder (relative to amlforge.yaml), or a "
                                                      "azureml://datastores/... or https:// URI.")
     reference: ModelReference | None = Field(
@@ -404,7 +415,7 @@ class DeploymentDef(SpecModel):
     """One deployment of an endpoint. Field names and nested shapes are those of az-ml YAML."""
 
     description: Text | None = Field(None, description="Free text.")
-    tags: Tags | None = Field(None, description="Resource tags.")
+    tags: Tags | None = Field(None, description="Resource tags.", json_schema_extra=names(TagName))
     model: AssetName | None = Field(None, description="Key of an entry in models; optional for custom containers.")
     model_mount_path: MountPath | None = Field(None, description="Absolute path the model is mounted at (custom containers).")
     environment: AssetName | None = Field(None, description="Key of an entry in environments; optional for MLflow no-code.")
@@ -417,7 +428,8 @@ class DeploymentDef(SpecModel):
     egress_public_network_access: Annotated[Literal["enabled", "disabled"], enum_field("enabled", "disabled")] | None = Field(
         None, description="Managed only: legacy network isolation; prefer a workspace managed VNet.")
     environment_variables: dict[EnvVarName, ScalarLine] | None = Field(
-        None, description="Set in the container; WORKER_COUNT should match max_concurrent_requests_per_instance.")
+        None, description="Set in the container; WORKER_COUNT should match max_concurrent_requests_per_instance.",
+        json_schema_extra=names(EnvVarName))
     request_settings: RequestSettings | None = Field(None, description="Per-request limits (as az-ml YAML).")
     liveness_probe: ProbeSettings | None = Field(None, description="Liveness probe (as az-ml YAML).")
     readiness_probe: ProbeSettings | None = Field(None, description="Readiness probe (as az-ml YAML).")
@@ -433,19 +445,20 @@ class EndpointDef(SpecModel):
         "managed", description="managed (Azure-hosted VMs) or kubernetes (an attached cluster, with compute).")
     compute: ComputeName | None = Field(None, description="Kubernetes only: the attached compute's name.")
     description: Text | None = Field(None, description="Free text.")
-    tags: Tags | None = Field(None, description="Resource tags.")
+    tags: Tags | None = Field(None, description="Resource tags.", json_schema_extra=names(TagName))
     auth_mode: Annotated[Literal["key", "aml_token", "aad_token"], enum_field("key", "aml_token", "aad_token")] = Field(
         "key", description="key (default), aml_token or aad_token (managed only).")
     identity: EndpointIdentity | None = Field(None, description="Managed identity; system-assigned when omitted.")
     public_network_access: Annotated[Literal["enabled", "disabled"], enum_field("enabled", "disabled")] | None = Field(
         None, description="Managed only: disabled allows inbound only through the workspace private endpoint.")
     deployments: dict[DeploymentName, DeploymentDef] = Field(
-        description="Deployments by name.", min_length=1)
+        description="Deployments by name.", min_length=1, json_schema_extra=names(DeploymentName))
     traffic: dict[DeploymentName, int] | None = Field(
         None, description="Live traffic: deployment -> percent, summing to 100 (or all 0). Applied after the "
-                          "deployments exist.")
+                          "deployments exist.", json_schema_extra=names(DeploymentName))
     mirror_traffic: dict[DeploymentName, int] | None = Field(
-        None, description="Managed only: one deployment -> percent (at most 50) of live traffic copied to it.")
+        None, description="Managed only: one deployment -> percent (at most 50) of live traffic copied to it.",
+        json_schema_extra=names(DeploymentName))
 
 
 class ProjectSpec(SpecModel):
@@ -454,11 +467,14 @@ class ProjectSpec(SpecModel):
     schema_: str | None = Field(None, alias="$schema", description="URL or path of amlforge.schema.json, for editors.")
     version: Literal[1] = Field(1, description="Format version of this file.")
     target: Target = Field(description="Where the project is deployed.")
-    environments: dict[EnvironmentName, EnvironmentDef] = Field(default_factory=dict,
-                                                                description="Environments by asset name.")
-    models: dict[AssetName, ModelDef] = Field(default_factory=dict, description="Models by asset name.")
-    code: dict[AssetName, CodeDef] = Field(default_factory=dict, description="Scoring code by asset name.")
-    endpoints: dict[EndpointName, EndpointDef] = Field(description="Online endpoints by name.", min_length=1)
+    environments: dict[EnvironmentName, EnvironmentDef] = Field(
+        default_factory=dict, description="Environments by asset name.", json_schema_extra=names(EnvironmentName))
+    models: dict[AssetName, ModelDef] = Field(default_factory=dict, description="Models by asset name.",
+                                              json_schema_extra=names(AssetName))
+    code: dict[AssetName, CodeDef] = Field(default_factory=dict, description="Scoring code by asset name.",
+                                           json_schema_extra=names(AssetName))
+    endpoints: dict[EndpointName, EndpointDef] = Field(description="Online endpoints by name.", min_length=1,
+                                                       json_schema_extra=names(EndpointName))
 
     @model_validator(mode="after")
     def _consistent(self) -> ProjectSpec:
@@ -513,7 +529,7 @@ def _asset_problems(spec: ProjectSpec) -> Iterator[Problem]:
             if extra:
                 yield at + (extra[0],), spec_error("reference_extra", "{field} does not apply to a registered "
                                                    "environment reference", "remove it (the reference names the version)",
-                                                   field=extra[0])
+                                                   field=extra[0], at_key=True)
         if env.conda_file is not None and env.image is None:
             yield at + ("conda_file",), spec_error("environment_source", "conda_file needs image",
                                                    "the conda environment is built on top of a base image")
@@ -562,7 +578,7 @@ def _asset_problems(spec: ProjectSpec) -> Iterator[Problem]:
                 if extra:
                     yield at + (extra[0],), spec_error("reference_extra", "{field} does not apply to a registered "
                                                        "{kind} reference", "remove it (the reference names the version)",
-                                                       field=extra[0], kind=kind)
+                                                       field=extra[0], kind=kind, at_key=True)
             if kind == "code" and asset.path is not None and is_uri(asset.path):
                 yield at + ("path",), spec_error("invalid_path", "code is a local folder", "write a local path")
 
@@ -621,7 +637,7 @@ def _endpoint_problems(spec: ProjectSpec, ep_name: str, ep: EndpointDef, at: tup
             if dep_name.lower() not in known:
                 yield at + (field, dep_name), spec_error(
                     "traffic", "'{value}' is not a deployment of this endpoint",
-                    "name one of: " + ", ".join(sorted(ep.deployments)), value=dep_name)
+                    "name one of: " + ", ".join(sorted(ep.deployments)), value=dep_name, at_key=True)
             limit = 50 if field == "mirror_traffic" else 100
             if not 0 <= percent <= limit:
                 yield at + (field, dep_name), spec_error(
@@ -785,7 +801,7 @@ def spec_problems(doc: Document, error: ValidationError) -> list[LoadProblem]:
         if err["type"].startswith("spec_"):
             ctx = err.get("ctx") or {}
             code = {"spec_unknown_asset": "AML110", "spec_invalid_reference": "AML110"}.get(err["type"], "AML104")
-            key = err["loc"][-1:] == ("[key]",) or err["type"] in ("spec_duplicate",)
+            key = err["loc"][-1:] == ("[key]",) or err["type"] == "spec_duplicate" or bool(ctx.get("at_key"))
             location = doc.source.locate(loc, key=key)
             problems.append(LoadProblem(code, location, err["msg"], str(ctx.get("hint", "fix the value at this position"))))
         else:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 
 @dataclass(frozen=True)
@@ -76,8 +74,9 @@ class SkuCatalog:
 @lru_cache(maxsize=1)
 def load_catalog() -> SkuCatalog:
     """The SKU catalog shipped with amlforge (read once)."""
-    text = resources.files("amlforge.data").joinpath("managed_online_skus.json").read_text(encoding="utf-8")
-    rows = json.loads(text)["skus"]
+    from amlforge.data import load_json
+
+    rows = load_json("managed_online_skus.json")["skus"]
     skus = []
     for r in rows:
         ret = r.get("retirement") or {}

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from importlib import resources
+from amlforge.data import load_json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ SERVER_MANAGED = ("flask", "werkzeug", "jinja2", "itsdangerous", "markupsafe", "
 
 @cache
 def _data(name: str) -> Any:
-    return json.loads(resources.files("amlforge.data").joinpath(name).read_text(encoding="utf-8"))
+    return load_json(name)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import json
 import sys
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from amlforge.data import load_json
 from typing import Any
 
 from amlforge.specs.conda import normalise
@@ -38,7 +38,7 @@ _OPTIONAL_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "B
 
 @cache
 def _table(name: str) -> dict[str, Any]:
-    return json.loads(resources.files("amlforge.data").joinpath(name).read_text(encoding="utf-8"))
+    return load_json(name)
 
 
 def import_table() -> dict[str, list[str]]:

@@ -1,0 +1,75 @@
+"""``amlforge review --base REF [PATH...]``: what a change to the configuration breaks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from amlforge.cli._common import handle_errors, parse_pairs
+from amlforge.review import FORMATS
+
+
+@click.command("review")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--base", "base", required=True, metavar="REF",
+              help="Git branch, tag or commit to compare with (main, origin/main, HEAD~1).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format (markdown: for a pull-request comment).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="Lowest severity of a new finding or risky change that makes the exit code 1.")
+@click.option("--select", multiple=True, help="Only these rule IDs, prefixes or names (AML8 = risky changes only).")
+@click.option("--ignore", multiple=True, help="Skip these rule IDs, prefixes or names.")
+@click.option("--profile", type=click.Choice(["dev", "test", "prod"]), default=None,
+              help="Profile whose rules apply.")
+@click.option("--policy", "policies", multiple=True, metavar="PACK",
+              help="Policy pack: a YAML file or builtin:NAME (repeatable; adds to 'policies' in the configuration).")
+@click.option("--traffic-step", type=click.IntRange(1, 100), default=None,
+              help="Largest traffic move, in percentage points, of one deployment in one change (default 20).")
+@click.option("--quota-threshold", type=click.FloatRange(0, 100), default=None,
+              help="Report quota use that rises to this percent of a limit or more (default 80).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a field in every file.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Fill {{NAME}} placeholders.")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="Configuration file (default: .amlforge.toml or pyproject.toml [tool.amlforge]).")
+@click.option("--quota", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Quota figures (YAML) for the quota rules.")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the report to a file instead of standard output.")
+@handle_errors
+def command(paths: tuple[Path, ...], base: str, fmt: str, fail_on: str | None, select: tuple[str, ...],
+            ignore: tuple[str, ...], profile: str | None, policies: tuple[str, ...], traffic_step: int | None,
+            quota_threshold: float | None, overrides: tuple[str, ...], variables: tuple[str, ...],
+            root: Path | None, config_file: Path | None, quota: Path | None, output: Path | None) -> None:
+    """Lint the work tree and the configuration at REF with the same options, and report only what is new.
+
+    Prints risky changes (traffic shifts, removed deployments, create-only SKU changes, models or
+    environments changed in place, rising quota use), new findings and fixed findings; findings that
+    both sides have are not shown. Exit codes: 0 nothing new at --fail-on, 1 new findings or risky
+    changes at --fail-on, 2 bad input (not a git repository, unknown REF, bad policy pack).
+    """
+    from amlforge.review import review_paths
+    from amlforge.review.render import render
+
+    split = lambda values: [v.strip() for value in values for v in value.split(",") if v.strip()]  # noqa: E731
+    options: dict[str, object] = {}
+    if traffic_step is not None:
+        options["traffic_step"] = traffic_step
+    if quota_threshold is not None:
+        options["quota_threshold"] = quota_threshold
+    review = review_paths(
+        list(paths), base=base, root=root, config_file=config_file, select=split(select), ignore=split(ignore),
+        fail_on=fail_on, profile=profile, quota=quota, overrides=parse_pairs(overrides, "--set"),
+        variables=dict(parse_pairs(variables, "--var")), policies=policies, options=options,
+    )
+    color = output is None and fmt == "text" and sys.stdout.isatty()
+    text = render(review, fmt, color=color)
+    if output is not None:
+        from amlforge.generators.writer import write_atomic
+
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(review.exit_code)
