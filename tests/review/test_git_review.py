@@ -59,7 +59,7 @@ def repo(tmp_path: Path) -> Repo:
     """main: endpoint + blue + green, each image on 'latest' (AML408 in both files)."""
     r = Repo(tmp_path / "shop")
     r.write(".amlforge.toml", '[tool.amlforge]\nquota = "quota.yaml"\n')
-    r.write("quota.yaml", "families:\n  standardDASv4Family: {limit: 40, usage: 0}\n")
+    r.write("quota.yaml", "families:\n  standardDASv4Family: {limit: 64, usage: 0}\n")
     r.write("endpoint.yml", ENDPOINT)
     r.write("blue.yml", deployment("blue"))
     r.write("green.yml", deployment("green", model=4))
@@ -86,7 +86,7 @@ def test_each_risky_change_is_reported(repo: Repo) -> None:
     repo.write("endpoint.yml", ENDPOINT.replace("blue: 90", "blue: 0").replace("green: 10", "green: 100"))
     repo.write("blue.yml", deployment("blue", model=4, sku="Standard_D8as_v4", count=4))   # model + SKU + count
     repo.remove("green.yml")                                                              # live deployment removed
-    repo.write("red.yml", deployment("red", count=3))                                     # new: quota rises
+    repo.write("red.yml", deployment("red", count=3))                                     # a new deployment
     repo.write("conda.yaml", CONDA.replace("scikit-learn==1.5.2", "scikit-learn==1.6.1"))  # environment, in place
     review = review_paths([repo.path], base="HEAD")
     found = {(f.rule, Path(f.location.file).name) for f in review.risky}
@@ -98,13 +98,13 @@ def test_each_risky_change_is_reported(repo: Repo) -> None:
         ("AML805", "blue.yml"),       # model, environment, instance type and scale in one update
         ("AML806", "blue.yml"),       # azureml:shop-model:3 -> 4 without a new deployment name
         ("AML807", "blue.yml"),       # the conda file changes under the same name
-        ("AML808", "red.yml"),        # standardDASv4Family: 16 -> 40 of 40 vCPUs
+        ("AML808", "blue.yml"),       # standardDASv4Family: 32 -> 56 of 64 vCPUs; blue grows most
     }
     by_rule = {f.rule: f for f in review.risky}
     assert by_rule["AML802"].severity.value == "error"
     assert "model, environment, instance type and scale" in by_rule["AML805"].message
     assert "azureml:shop-model:3 -> azureml:shop-model:4" in by_rule["AML806"].message
-    assert by_rule["AML808"].message.startswith("standardDASv4Family vCPU quota use rises from 16 to 40 of 40")
+    assert by_rule["AML808"].message.startswith("standardDASv4Family vCPU quota use rises from 32 to 56 of 64 (88%)")
     assert review.exit_code == 1
 
 

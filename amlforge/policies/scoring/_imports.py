@@ -19,7 +19,6 @@ registered environments that are not in the project are skipped.
 from __future__ import annotations
 
 import ast
-import json
 import sys
 from dataclasses import dataclass
 from functools import cache
