@@ -53,7 +53,7 @@ def command(paths: tuple[Path, ...], base: str, fmt: str, fail_on: str | None, s
     from amlforge.review import review_paths
     from amlforge.review.render import render
 
-    split = lambda values: [v.strip() for value in values for v in value.split(",") if v.strip()]  # noqa: E731
+    split = lambda values: [v.strip() for value in values for v in value.split(",") if v.strip()]
     options: dict[str, object] = {}
     if traffic_step is not None:
         options["traffic_step"] = traffic_step

@@ -8,7 +8,7 @@ Every value that comes from a spec reaches a generated file through one of these
 ``json_str``              JSON string (ARM parameter files)
 ``arm_str``               JSON string that ARM does not read as an expression (``[[``)
 ``arm_expr``              an ARM expression (``[...]``) built from :class:`Expr` values
-``bicep_str``             Bicep single-quoted string (``\\'``, ``\\$``, ``\\n``...)
+``bicep_str``             Bicep single-quoted string (``\\'``, ``\\n``, ``\\u{5C}``...)
 ``bicep_expr``            a Bicep expression built from :class:`Expr` values
 ``docker_str``            Dockerfile ``ENV``/``LABEL`` value (double-quoted, ``$`` escaped)
 ``docker_json``           one item of a Dockerfile exec-form JSON array
@@ -186,8 +186,11 @@ class ArmNames:
 # ---------------------------------------------------------------------------------------------
 # Bicep
 
-_BICEP_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "$": "\\$"}
-_BICEP_SPECIAL = re.compile("[\\\\'$\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# A backslash is written \u{5C} and the "${" that would start an interpolation \u{24}{: both are
+# standard Bicep escapes, and unlike "\\" and "\${" they cannot be misread by tokenisers that
+# treat "\'" as an escaped quote (pycep-parser, the test oracle, is one).
+_BICEP_ESCAPES = {"\\": "\\u{5C}", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "${": "\\u{24}{"}
+_BICEP_SPECIAL = re.compile("\\$\\{|[\\\\'\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _BICEP_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 _ESCAPE = re.compile(r"([\\`*\[\]|<>])")
 _SEVERITIES = ("error", "warning", "info")
+#: Rows per table; GitHub rejects comments over 65,536 characters.
+MAX_ROWS = 100
 
 
 def escape(text: str) -> str:
@@ -33,15 +35,22 @@ def _where(f: Finding) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
+def _ordered(findings: list[Finding]) -> list[Finding]:
+    """Most severe first, then by place; at most :data:`MAX_ROWS`."""
+    return sorted(findings, key=lambda f: (-f.severity.rank, f.sort_key()))[:MAX_ROWS]
+
+
 def _table(findings: list[Finding]) -> list[str]:
     rows = ["| severity | rule | where | what |", "|---|---|---|---|"]
-    for f in sorted(findings, key=lambda x: x.sort_key()):
+    for f in _ordered(findings):
         rows.append(f"| {f.severity.value} | `{f.rule}` {escape(f.name)} | {_where(f)} | {escape(f.message)} |")
+    if len(findings) > MAX_ROWS:
+        rows.append(f"| | | | ... and {len(findings) - MAX_ROWS} more: see the job log or the SARIF results |")
     return rows
 
 
 def _hints(findings: list[Finding]) -> list[str]:
-    hinted = [f for f in sorted(findings, key=lambda x: x.sort_key()) if f.hint]
+    hinted = [f for f in _ordered(findings) if f.hint]
     if not hinted:
         return []
     out = ["", "<details><summary>How to fix</summary>", ""]
@@ -83,8 +92,8 @@ def render_review(review: ReviewReport) -> str:
     """A review as Markdown: verdict, summary table, risky changes, new findings, fixed."""
     verdict = "fails" if review.exit_code else "passes"
     lines = ["<!-- amlforge-review -->", f"## amlforge review {verdict}", "",
-             f"The work tree compared with `{escape(review.base_ref)}` (`{review.base_commit[:7]}`); "
-             f"fail level `{review.fail_on.value}`.", "",
+             (f"The work tree compared with `{escape(review.base_ref)}` (`{review.base_commit[:7]}`); "
+              f"fail level `{review.fail_on.value}`."), "",
              "| | errors | warnings | info |", "|---|---:|---:|---:|"]
     for title, findings in (("Risky changes", review.risky), ("New findings", review.new), ("Fixed", review.fixed)):
         lines.append(f"| {title} | " + " | ".join(str(n) for n in _counts(findings)) + " |")

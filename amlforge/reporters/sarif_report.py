@@ -63,6 +63,10 @@ def rule_descriptor(r: Rule) -> dict[str, Any]:
             "since": r.since,
         },
     }
+    if r.options.get("pack"):  # a policy-pack rule: its own docs link, and which pack it is from
+        descriptor["properties"]["pack"] = r.options["pack"]
+        if r.options.get("docs"):
+            descriptor["helpUri"] = r.options["docs"]
     return descriptor
 
 
@@ -117,7 +121,7 @@ def to_sarif(report: LintReport) -> dict[str, Any]:
     from amlforge import __version__
     from amlforge.policies.registry import load_catalog
 
-    rules = list(load_catalog())
+    rules = list(getattr(report, "registry", None) or load_catalog())  # pack rules live in the run's registry
     index = {r.id: i for i, r in enumerate(rules)}
     seen: dict[str, int] = {}
     results = [_result(f, index.get(f.rule), seen) for f in report.findings]

@@ -75,13 +75,8 @@ def to_sarif(review: ReviewReport) -> dict[str, Any]:
     for result in run["results"]:
         rid = result["ruleId"]
         if rid not in index and review.registry is not None and review.registry.get(rid) is not None:
-            r = review.registry.get(rid)
-            descriptor = rule_descriptor(r)
-            if r.options.get("docs"):
-                descriptor["helpUri"] = r.options["docs"]
-            descriptor["properties"]["pack"] = r.options.get("pack", "")
             index[rid] = len(rules)
-            rules.append(descriptor)
+            rules.append(rule_descriptor(review.registry.get(rid)))
         if rid in index:
             result["ruleIndex"] = index[rid]
         result["baselineState"] = "new"

@@ -113,11 +113,12 @@ def test_unchanged_finding_is_not_reported_and_fixed_one_is(repo: Repo) -> None:
     repo.write("blue.yml", deployment("blue", tag="20260715.v1"))
     repo.write("green.yml", "# the canary\n\n" + deployment("green", model=4))
     review = review_paths([repo.path], base="main")
-    assert review.new == [] and review.risky == []
+    assert review.new == []
+    assert rules(review.risky) == ["AML807"]  # a new image is a new environment for a live deployment
     assert [(f.rule, Path(f.location.file).name, f.location.line) for f in review.fixed] == [("AML408", "blue.yml", 5)]
     assert [(f.rule, Path(f.location.file).name, f.location.line) for f in review.unchanged] == [
         ("AML408", "green.yml", 7)]
-    assert review.exit_code == 0
+    assert review.exit_code == 1
 
 
 def test_new_finding_is_reported_against_an_older_commit(repo: Repo) -> None:
@@ -127,8 +128,8 @@ def test_new_finding_is_reported_against_an_older_commit(repo: Repo) -> None:
     repo.commit("add a secret")
     review = review_paths([repo.path], base="HEAD~1")
     assert rules(review.new) == ["AML701"] and review.fixed == []
-    assert review.new[0].location.line == 12
-    older = review_paths([repo.path], base="main~1")  # before the image was pinned
+    assert review.new[0].location.line == 11
+    older = review_paths([repo.path], base="main~2")  # before the image was pinned
     assert rules(older.new) == ["AML701"] and rules(older.fixed) == ["AML408"]
     assert first != repo.git("rev-parse", "HEAD")
 
@@ -161,14 +162,14 @@ def test_cli_formats_and_exit_codes(repo: Repo) -> None:
     repo.write("endpoint.yml", ENDPOINT.replace("blue: 90", "blue: 50").replace("green: 10", "green: 50"))
     text = run_cli("review", "--base", "main", cwd=repo.path)
     assert text.returncode == 1, text.stderr
-    assert "endpoint.yml:4:3: warning AML801 traffic of endpoint 'shop-ep' shifts by 40 points" in text.stdout
+    assert "endpoint.yml:5:10: warning AML801 traffic of endpoint 'shop-ep' shifts by 40 points" in text.stdout
     assert text.stdout.rstrip().endswith("fails at --fail-on warning.")
     assert run_cli("review", "--base", "main", "--traffic-step", "40", cwd=repo.path).returncode == 0
 
     markdown = run_cli("review", "--base", "main", "--format", "markdown", cwd=repo.path)
     assert markdown.stdout.startswith("<!-- amlforge-review -->\n## amlforge review fails")
     assert "| Risky changes | 0 | 1 | 0 |" in markdown.stdout
-    assert "| warning | `AML801` large-traffic-shift | `endpoint.yml:4` |" in markdown.stdout
+    assert "| warning | `AML801` large-traffic-shift | `endpoint.yml:5` |" in markdown.stdout
 
     sarif = run_cli("review", "--base", "main", "--format", "sarif", "--policy", "builtin:production",
                     cwd=repo.path)
@@ -206,3 +207,25 @@ def test_cli_bad_input_exits_2(repo: Repo, tmp_path: Path) -> None:
 def test_review_rules_are_silent_in_lint(repo: Repo) -> None:
     result = run_cli("lint", "--select", "AML8", ".", cwd=repo.path)
     assert result.returncode == 0 and result.stdout.startswith("All checks passed")
+
+
+def test_review_sarif_describes_pack_rules(repo: Repo) -> None:
+    from amlforge.review.render import to_sarif
+
+    repo.write("red.yml", deployment("red"))  # a new deployment: new production-pack findings
+    review = review_paths([repo.path], base="main", policies=["builtin:production"], select=["AML99"])
+    assert {f.rule for f in review.new} == {"AML994", "AML995", "AML996"}
+    assert all(Path(f.location.file).name == "red.yml" for f in review.new)
+    log = to_sarif(review)
+    assert not list(_sarif_validator().iter_errors(log))
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    descriptors = {r["id"]: r for r in rules}
+    assert descriptors["AML995"]["helpUri"].endswith("docs/policy-packs.md#builtinproduction")
+    assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"])
+
+
+def test_new_unreadable_file_exits_2(repo: Repo) -> None:
+    repo.write("blue.yml", deployment("blue").replace("instance_count: 3", "instance_count: [3"))
+    review = review_paths([repo.path], base="main")
+    assert [f.rule for f in review.new if f.fatal] == ["AML002"] and review.exit_code == 2

@@ -118,9 +118,9 @@ def registry_with_packs(base: Registry, refs: Sequence[str], base_dir: Path | No
 __all__ = [
     "BUILTIN_DIR",
     "BUILTIN_PREFIX",
+    "SCHEMA_PATH",
     "Pack",
     "PackRule",
-    "SCHEMA_PATH",
     "builtin_names",
     "load_pack",
     "load_packs",

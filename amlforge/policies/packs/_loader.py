@@ -152,9 +152,21 @@ def _check_schema(data: dict[str, Any], smap: SourceMap) -> None:
     errors = list(_validator().iter_errors(data))
     if not errors:
         return
-    unknown_at = {tuple(e.absolute_path) for e in errors if e.validator == "additionalProperties"}
-    derived = {"oneOf", "anyOf", "dependentRequired", "required", "minProperties"}
-    kept = [e for e in errors if not (e.validator in derived and tuple(e.absolute_path) in unknown_at)]
+    at: dict[tuple[Any, ...], set[str]] = {}
+    for e in errors:
+        at.setdefault(tuple(e.absolute_path), set()).add(e.validator)
+
+    def derived(e: Any) -> bool:
+        """An error that only follows from another one at the same node (report the cause)."""
+        here = at[tuple(e.absolute_path)]
+        if e.validator != "type" and "type" in here:
+            return True  # a string where a condition belongs: say that, not "no field"
+        if e.validator in {"oneOf", "anyOf", "dependentRequired", "required", "minProperties"} and \
+                "additionalProperties" in here:
+            return True  # an unknown operator explains the missing one
+        return e.validator == "oneOf" and "dependentRequired" in here
+
+    kept = [e for e in errors if not derived(e)]
     located = sorted((_translate(e, data, smap) for e in kept or errors),
                      key=lambda t: (t[0].line, t[0].column))
     (where, message, hint), more = located[0], len(located) - 1
@@ -459,9 +471,8 @@ class _Builder:
                 if origin is dict:
                     nxt.append(typing.get_args(t)[1] if typing.get_args(t) else Any)
                     open_ended = True
-                elif origin is list:
-                    if seg == "*" or seg.isdigit():
-                        nxt.append(typing.get_args(t)[0] if typing.get_args(t) else Any)
+                elif origin is list and (seg == "*" or seg.isdigit()):
+                    nxt.append(typing.get_args(t)[0] if typing.get_args(t) else Any)
             if open_ended:
                 return  # mappings (tags, traffic, environment_variables) take any key below
             if not nxt:

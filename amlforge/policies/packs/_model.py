@@ -7,7 +7,7 @@ validated YAML; :mod:`._evaluate` runs them against a :class:`~amlforge.specs.pr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from amlforge.errors import Location
 
@@ -60,7 +60,7 @@ class Not:
     at: Location
 
 
-Condition = Union[FieldTest, AllOf, AnyOf, Not]
+Condition = FieldTest | AllOf | AnyOf | Not
 
 
 @dataclass(frozen=True)
@@ -116,20 +116,20 @@ class Pack:
 
 
 __all__ = [
-    "AllOf",
-    "AnyOf",
     "BUILTIN_IDS",
     "COMBINATORS",
+    "KINDS",
+    "NEGATIVE",
+    "OPERATORS",
+    "PLACEHOLDERS",
+    "RESOURCES",
+    "AllOf",
+    "AnyOf",
     "Condition",
     "Exclude",
     "FieldTest",
-    "KINDS",
-    "NEGATIVE",
     "Not",
-    "OPERATORS",
-    "PLACEHOLDERS",
     "Pack",
     "PackRule",
-    "RESOURCES",
     "Selector",
 ]

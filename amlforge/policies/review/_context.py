@@ -229,15 +229,15 @@ def environment_change(base: Project, before: Loaded[Any], head: Project, after:
 def changed_aspects(base: Project, before: Loaded[Any], head: Project, after: Loaded[Any]) -> list[str]:
     """The aspects of a deployment that change between base and head, in :data:`ASPECT_KEYS` order."""
     a, b = raw(before), raw(after)
+    files_changed = {
+        "model": lambda: model_change(base, before, head, after) is not None,
+        "environment": lambda: environment_change(base, before, head, after) is not None,
+        "code": lambda: _code_files(base, before) != _code_files(head, after),
+    }
     out = []
     for aspect, keys in ASPECT_KEYS.items():
-        if any(a.get(k) != b.get(k) for k in keys):
-            out.append(aspect)
-        elif aspect == "model" and model_change(base, before, head, after):
-            out.append(aspect)
-        elif aspect == "environment" and environment_change(base, before, head, after):
-            out.append(aspect)
-        elif aspect == "code" and _code_files(base, before) != _code_files(head, after):
+        yaml_changed = any(a.get(k) != b.get(k) for k in keys)
+        if yaml_changed or (aspect in files_changed and files_changed[aspect]()):
             out.append(aspect)
     known = {k for keys in ASPECT_KEYS.values() for k in keys} | IGNORED_KEYS
     if any(a.get(k) != b.get(k) for k in (set(a) | set(b)) - known):

@@ -44,7 +44,7 @@ from amlforge.policies.review._context import base_of, environment_change, pairs
 from amlforge.specs.project import Project
 
 
-@rule("AML807", "environment-changed-in-place", Severity.WARNING, prevents=("ImageBuildFailure", "ResourceNotReady"))
+@rule("AML807", "environment-changed-in-place", Severity.WARNING)
 def check(project: Project) -> Iterator[Violation]:
     context = base_of(project)
     if context is None:

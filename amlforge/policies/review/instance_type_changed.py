@@ -50,7 +50,7 @@ from amlforge.specs.project import Project
 DEFAULT_KUBERNETES_TYPE = "defaultinstancetype"
 
 
-def _type(dep) -> str | None:  # noqa: ANN001 - Loaded deployment
+def _type(dep) -> str | None:
     value = dep.spec.instance_type
     if value is None and getattr(dep.spec, "kind", "") == "kubernetes":
         return DEFAULT_KUBERNETES_TYPE

@@ -50,7 +50,7 @@ from amlforge.policies.review._context import base_of, changed_aspects, listing,
 from amlforge.specs.project import Project
 
 
-@rule("AML805", "multiple-aspects-changed", Severity.WARNING, prevents=("ResourceNotReady",))
+@rule("AML805", "multiple-aspects-changed", Severity.WARNING)
 def check(project: Project) -> Iterator[Violation]:
     context = base_of(project)
     if context is None:

@@ -1,0 +1,47 @@
+"""Live Azure checks (the optional ``amlforge[azure]`` extra).
+
+Azure Resource Manager (ARM) validates, previews (what-if) and deploys the ARM template that
+``amlforge generate`` writes; the Azure Machine Learning usages API gives the real quota of a
+subscription and region. Everything here is optional: the modules import the Azure SDK only
+inside their functions, and nothing on the ``amlforge lint`` path imports this package.
+
+Modules:
+
+- :mod:`.credentials`: the ARM endpoint (``--arm-endpoint`` / ``AMLFORGE_ARM_ENDPOINT``), its
+  token scope, and the credential (``DefaultAzureCredential``, or the test/CI-only static token
+  of ``AMLFORGE_AZURE_TOKEN``).
+- :mod:`.errors`: azure-core exceptions -> one clear message with a hint (exit code 2), or an
+  ARM verdict on the template (:class:`~.errors.ArmRejected`, exit code 1). Never a traceback.
+- :mod:`.arm`: what to deploy (a template, or a spec through the generator), and validate,
+  what-if and deploy through ``azure-mgmt-resource-deployments`` (the ``Deployments``
+  operations of ``azure-mgmt-resource``, which moved to that package in azure-mgmt-resource 25).
+- :mod:`.quota`: Azure ML usages and limits per VM family -> :class:`~amlforge.specs.quota.QuotaSpec`
+  and the quota file format.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from amlforge.errors import UserInputError
+
+#: The pip requirement that brings the Azure SDK packages these commands need.
+EXTRA = "amlforge[azure]"
+
+
+def require(*modules: str) -> None:
+    """Import ``modules`` or say which extra to install.
+
+    Raises:
+        UserInputError: a module is missing (exit code 2, never an ImportError traceback).
+    """
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            raise UserInputError(
+                f"the Azure commands need the optional Azure SDK packages ({name} is not installed: {e})",
+                None, f"install them with: pip install '{EXTRA}'") from None
+
+
+__all__ = ["EXTRA", "require"]
