@@ -4,10 +4,11 @@ Every value that comes from a spec reaches a generated file through one of these
 
 ========================  ===============================================================
 ``yaml_str``              az-ml YAML scalar: plain when YAML reads it back as the same
-                          string, else double-quoted with escapes
+                          string, else double-quoted with escapes (``yaml_block`` writes a
+                          whole block mapping with it)
 ``json_str``              JSON string (ARM parameter files)
 ``arm_str``               JSON string that ARM does not read as an expression (``[[``)
-``arm_expr``              an ARM expression (``[...]``) built from :class:`Expr` values
+``ArmNames.value``        an ARM expression (``[...]``) built from :class:`Expr` values
 ``bicep_str``             Bicep single-quoted string (``\\'``, ``\\n``, ``\\u{5C}``...)
 ``bicep_expr``            a Bicep expression built from :class:`Expr` values
 ``docker_str``            Dockerfile ``ENV``/``LABEL`` value (double-quoted, ``$`` escaped)
@@ -116,6 +117,39 @@ def yaml_str(value: Any) -> str:
     if _YAML_PLAIN.match(text) and _resolver.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str":
         return text
     return '"' + _YAML_NONPRINTABLE.sub(_yaml_escape, text) + '"'
+
+
+def yaml_block(value: dict[str, Any], indent: int = 0) -> str:
+    """A YAML block mapping from plain data (mappings, lists, scalars); every key and scalar
+    goes through :func:`yaml_str`. Ends with a newline (empty mappings and lists are flow ``{}``/``[]``)."""
+    lines: list[str] = []
+    _yaml_mapping(value, indent, lines)
+    return "".join(line + "\n" for line in lines)
+
+
+def _yaml_mapping(value: dict[str, Any], indent: int, lines: list[str]) -> None:
+    pad = " " * indent
+    for key, item in value.items():
+        head = f"{pad}{yaml_str(str(key))}:"
+        if isinstance(item, dict) and item:
+            lines.append(head)
+            _yaml_mapping(item, indent + 2, lines)
+        elif isinstance(item, (list, tuple)) and item:
+            lines.append(head)
+            for element in item:
+                if isinstance(element, dict) and element:
+                    sub: list[str] = []
+                    _yaml_mapping(element, indent + 4, sub)
+                    sub[0] = " " * (indent + 2) + "- " + sub[0][indent + 4:]
+                    lines.extend(sub)
+                else:
+                    lines.append(f"{pad}  - {yaml_str(element)}")
+        elif isinstance(item, dict):
+            lines.append(head + " {}")
+        elif isinstance(item, (list, tuple)):
+            lines.append(head + " []")
+        else:
+            lines.append(f"{head} {yaml_str(item)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,6 +365,7 @@ def environment() -> Any:
     )
     env.filters.update({
         "yaml_str": yaml_str,
+        "yaml_block": yaml_block,
         "json_str": json_str,
         "arm_str": arm_str,
         "bicep_str": bicep_str,
@@ -376,5 +411,6 @@ __all__ = [
     "json_str",
     "render",
     "shell_quote",
+    "yaml_block",
     "yaml_str",
 ]

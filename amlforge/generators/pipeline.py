@@ -141,7 +141,10 @@ def self_check(inputs: Inputs, spec_folder: Path, out_dir: Path) -> list[Finding
         staged = dataclasses.replace(inputs, to_spec=relative_posix(spec_folder, staging))
         files = render_files(staged, ("yaml",))
         for rel, text in files.items():
-            write_atomic(staging / rel, text)
+            # a private temporary folder, removed below: no rename or fsync needed (write_atomic
+            # is for the files the user keeps)
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            (staging / rel).write_text(text, encoding="utf-8")
         _, config_source = load_config(project_root)
         root = Path(os.path.commonpath([os.path.realpath(staging), os.path.realpath(project_root)]))
         report = lint_paths([staging / YAML_DIR], root=root, profile=inputs.spec.target.profile,

@@ -245,16 +245,26 @@ def declare(
 
 
 def load_catalog() -> Registry:
-    """Import every rule module under ``amlforge.policies`` (once) and return the registry."""
+    """Import every rule module of the area folders (once) and return the registry.
+
+    Only the folders named in :data:`AREAS` are walked, with ``pkgutil.iter_modules`` (which
+    does not import anything), so that packages beside them (policy packs, docs) are not
+    imported on every lint.
+    """
     global _loaded
     if not _loaded:
+        import os
+
         import amlforge.policies as package
 
-        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            leaf = info.name.rsplit(".", 1)[-1]
-            if leaf.startswith("_") or not info.name.count(".") >= 3:
-                continue  # helpers, and the framework modules directly in amlforge.policies
-            importlib.import_module(info.name)
+        base = os.path.dirname(package.__file__)
+        for area, _title in AREAS.values():
+            folder = os.path.join(base, area)
+            if not os.path.isdir(folder):
+                continue
+            for info in sorted(pkgutil.iter_modules([folder]), key=lambda i: i.name):
+                if not info.name.startswith("_") and not info.ispkg:
+                    importlib.import_module(f"{package.__name__}.{area}.{info.name}")
         _loaded = True
     return REGISTRY
 

@@ -134,6 +134,10 @@ def _first_line(text: str) -> str:
     return text.splitlines()[0].strip() if text else ""
 
 
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
+
+
 def _status(exc: Any) -> int | None:
     status = getattr(exc, "status_code", None)
     if status is None and getattr(exc, "response", None) is not None:
@@ -167,7 +171,7 @@ def translate(exc: BaseException, call: Call) -> AmlforgeError:
             return UserInputError(
                 f"the TLS certificate of {call.endpoint} is not trusted: {reason}", None,
                 "behind a TLS-inspecting proxy, point REQUESTS_CA_BUNDLE at its CA bundle")
-        tried = f" (after {call.max_retries} retries)" if call.max_retries else ""
+        tried = f" (retried {_times(call.max_retries)})" if call.max_retries else ""
         verb = "cannot reach" if isinstance(exc, ServiceRequestError) else "lost the connection to"
         return UserInputError(
             f"{verb} Azure Resource Manager at {call.endpoint} to {call.action}{tried}: {reason}", None,
@@ -215,7 +219,7 @@ def _http_error(exc: Any, status: int, call: Call) -> AmlforgeError:
     if status == 429:
         return UserInputError(
             f"Azure kept throttling the requests to {call.action} ({label}); azure-core retried "
-            f"{call.max_retries} times with backoff and gave up{corr}: {message}", None,
+            f"{_times(call.max_retries)} with backoff and gave up{corr}: {message}", None,
             "wait a few minutes and run again (ARM limits requests per subscription and principal), "
             "or raise --max-retries")
     if status == 400 and call.verdicts:

@@ -201,9 +201,91 @@ def quota_file_text(live: LiveQuota) -> str:
     return "\n".join(lines) + "\n"
 
 
+
+
+# --- ``amlforge quota --live [--save FILE]`` ------------------------------------------------------
+
+
+@dataclass
+class LiveQuotaFile:
+    """Live figures written as a quota file (``--save FILE``, else a temporary file), so that the
+    quota table and rules read them exactly as they read ``--quota FILE``: live and saved figures
+    give the same results by construction."""
+
+    live: LiveQuota
+    path: Any
+    saved: bool
+
+    @classmethod
+    def read(cls, subscription: str | None, region: str | None, *, arm_endpoint: str | None, max_retries: int,
+             save: Any = None) -> LiveQuotaFile:
+        """Read the usages and write them to ``save`` (or a temporary file).
+
+        Raises:
+            UserInputError: a missing or malformed subscription or region, or Azure could not be asked.
+        """
+        import os
+        import tempfile
+        from pathlib import Path
+
+        from amlforge.generators.writer import write_atomic
+        from amlforge.integrations.azure.arm import SUBSCRIPTION_RE
+        from amlforge.integrations.azure.credentials import arm_endpoint as resolve_endpoint
+
+        if not subscription:
+            raise UserInputError("--live needs --subscription ID (or AZURE_SUBSCRIPTION_ID)", None,
+                                 "'az account show --query id -o tsv' prints the current subscription")
+        if not SUBSCRIPTION_RE.match(subscription):
+            raise UserInputError(f"--subscription is a subscription id (a GUID), got '{subscription}'", None,
+                                 "list yours with 'az account list -o table'")
+        region = check_region(region)
+        endpoint = resolve_endpoint(arm_endpoint)
+        live = read_live_quota(subscription, region, endpoint=endpoint, max_retries=max_retries)
+        text = quota_file_text(live)
+        if save is not None:
+            write_atomic(Path(save), text)
+            return cls(live, Path(save), True)
+        fd, tmp = tempfile.mkstemp(prefix="amlforge-live-quota-", suffix=".yaml")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        return cls(live, Path(tmp), False)
+
+    def cleanup(self) -> None:
+        if not self.saved:
+            try:
+                self.path.unlink()
+            except OSError:
+                pass
+
+    def relabel(self, table: Any) -> Any:
+        """The table with its source named after Azure rather than the (temporary) file."""
+        import dataclasses
+
+        source = self.live.spec.source + (f", saved to {self.path}" if self.saved else "")
+        return dataclasses.replace(table, source=source)
+
+    def notes(self, table: Any) -> list[str]:
+        """What the user should know about live figures (printed on stderr)."""
+        spec = self.live.spec
+        out = [f"read {len(spec.families)} VM famil{'y' if len(spec.families) == 1 else 'ies'} of Azure Machine "
+               f"Learning quota live (subscription {spec.subscription}, region {spec.region})"]
+        if self.saved:
+            out.append(f"saved them to {self.path}: lint and quota offline with --quota {self.path}")
+        out.append("endpoint and deployment counts and the total compute limit are not in the usages API: the "
+                   "documented defaults apply")
+        regional = self.live.regional_vcpus
+        if regional is not None:
+            reserved = sum(f.reserved_vcpus for f in table.families)
+            verdict = ("OVER the regional total" if reserved > regional.available else "within it")
+            out.append(f"Total Cluster Dedicated Regional vCPUs: {reserved} reserved by this run, {regional.available} "
+                       f"available (limit {regional.limit}, usage {regional.usage}): {verdict}")
+        return out
+
+
 __all__ = [
     "API_VERSION",
     "LiveQuota",
+    "LiveQuotaFile",
     "check_region",
     "family_key",
     "quota_file_text",
