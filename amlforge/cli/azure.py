@@ -18,14 +18,6 @@ import click
 
 from amlforge.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, handle_errors
 
-EXIT_CODES = """\b
-Exit codes: 0 done (valid / what-if shown / deployed), 1 Azure said no (the template
-does not validate, the deployment failed) or, for deploy, lint found errors, 2 the
-question could not be asked (bad input, no credentials or permission, unknown
-subscription, resource group or region, throttling, network), 3 a bug in amlforge.
-"""
-
-
 def _options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The options every subcommand shares."""
     decorators = [
@@ -131,6 +123,9 @@ def validate_command(source: Path, subscription: str | None, resource_group: str
     """Ask ARM whether the template would be accepted (syntax, parameters, provider preflight).
 
     Nothing is created. Same as 'az deployment group validate'.
+
+    Exit codes: 0 valid, 1 ARM rejected the template, 2 the question could not be asked (bad
+    input, no credentials or permission, unknown subscription or group, throttling, network).
     """
     from amlforge.integrations.azure.arm import deployments_client, validate
 
@@ -149,8 +144,6 @@ def validate_command(source: Path, subscription: str | None, resource_group: str
     sys.exit(EXIT_OK)
 
 
-validate_command.help = (validate_command.help or "") + "\n\n" + EXIT_CODES
-
 
 @command.command("what-if")
 @_options
@@ -164,6 +157,8 @@ def what_if_command(source: Path, subscription: str | None, resource_group: str 
     + create, ~ modify (with the property diff), - delete (complete mode only), = no change,
     * ignore (resources of the group the template does not name, incremental mode),
     ! deploy (what-if cannot predict the properties). Nothing is changed.
+
+    Exit codes: 0 shown, 1 ARM rejected the template, 2 the question could not be asked.
     """
     from amlforge.integrations.azure.arm import deployments_client, what_if
 
@@ -178,8 +173,6 @@ def what_if_command(source: Path, subscription: str | None, resource_group: str 
         click.echo(summary.render_text(), nl=False)
     sys.exit(EXIT_OK)
 
-
-what_if_command.help = (what_if_command.help or "") + "\n\n" + EXIT_CODES
 
 
 def _lint_gate(dep: Any, projects: tuple[Path, ...]) -> None:
@@ -201,7 +194,7 @@ def _lint_gate(dep: Any, projects: tuple[Path, ...]) -> None:
     else:
         from amlforge.generators.pipeline import self_check
 
-        shown = f"the az-ml YAML generated from {dep.source}"
+        shown = f"the az-ml YAML generated from {dep.source} (paths as if written to generated/)"
         findings = self_check(dep.inputs, dep.spec.folder, dep.spec.folder / "generated")
     errors = [f for f in findings if f.fatal or f.severity == Severity.ERROR]
     for f in findings:
@@ -234,12 +227,20 @@ def deploy_command(source: Path, subscription: str | None, resource_group: str |
 
     Refuses to deploy (exit 1, nothing sent to Azure) when lint finds errors. Progress is
     printed while ARM runs the deployment.
+
+    Exit codes: 0 deployed, 1 lint found errors, ARM rejected the template, or the deployment
+    failed; 2 the question could not be asked (bad input, no credentials or permission, unknown
+    subscription or group, throttling, network, --timeout passed).
     """
     from amlforge.integrations.azure.arm import deploy, deployments_client
 
     dep, target = _prepare(source, subscription, resource_group, parameters_file, deployment_name, mode,
                            arm_endpoint, max_retries, poll_interval)
     _lint_gate(dep, projects)
+    uploads = sorted(p for p in (dep.template.get("parameters") or {}) if p.startswith(("codeUri_", "modelUri_")))
+    if uploads:
+        click.echo(f"note: ARM cannot upload files: the folders of {', '.join(uploads)} must already be at their "
+                   "URIs (see docs/generate.md)", err=True)
     click.echo(f"deploying '{target.deployment_name}': {_where(dep, target)}", err=True)
     state = {"last": "", "at": -1e9}
 
@@ -259,5 +260,3 @@ def deploy_command(source: Path, subscription: str | None, resource_group: str |
         click.echo(f"  output {key} = {json.dumps(value)}")
     sys.exit(EXIT_OK)
 
-
-deploy_command.help = (deploy_command.help or "") + "\n\n" + EXIT_CODES

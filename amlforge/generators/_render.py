@@ -113,7 +113,11 @@ def yaml_str(value: Any) -> str:
         return repr(value)
     if value is None:
         return "null"
-    text = str(value)
+    return _yaml_string(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _yaml_string(text: str) -> str:
     if _YAML_PLAIN.match(text) and _resolver.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str":
         return text
     return '"' + _YAML_NONPRINTABLE.sub(_yaml_escape, text) + '"'

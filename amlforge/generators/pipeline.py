@@ -225,8 +225,11 @@ def generate_project(spec_path: Path | str, out_dir: Path | str, targets: Sequen
     if check:
         result.diff = "".join(d if d.endswith("\n") else d + "\n\\ No newline at end of file\n" for d in diffs)
         return result
-    for rel in result.changed:
-        write_atomic(out / rel, wanted[rel])
+    for rel in result.changed:  # the manifest last: it lists what the others are
+        if rel != MANIFEST:
+            write_atomic(out / rel, wanted[rel])
+    if MANIFEST in result.changed:
+        write_atomic(out / MANIFEST, manifest_text)
     for rel in result.removed:
         try:
             (out / rel).unlink()

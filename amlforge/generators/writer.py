@@ -8,6 +8,11 @@ from pathlib import Path
 
 from amlforge.errors import Location, UserInputError
 
+# mkstemp creates files readable by their owner only; a written file gets the mode a plain
+# open() would give it (0666 minus the umask), or keeps the mode of the file it replaces.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
@@ -23,7 +28,12 @@ def write_atomic(path: Path, text: str) -> None:
     except OSError as e:
         raise UserInputError(f"cannot write here: {e.strerror}", Location(str(path)), "check the folder") from None
     try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~_UMASK
+    try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            os.fchmod(f.fileno(), mode)
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

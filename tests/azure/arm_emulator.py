@@ -543,7 +543,7 @@ class _Handler(BaseHTTPRequestHandler):
                                  "correlationId": self._correlation, "timestamp": _now(),
                                  "templateHash": str(abs(hash(json.dumps(props["template"], sort_keys=True)))),
                                  "parameters": {k: {"type": "String", **v} for k, v in (props.get("parameters") or {}).items()},
-                                 "validatedResources": [{"id": r["id"]} for r in resources]}}
+                                 "validatedResources": [{"id": i} for i in dict.fromkeys(r["id"] for r in resources)]}}
         self._start(Operation("validate", ["202"] * self.emulator.running_polls, result), 202, "Location", ctx)
 
     def _what_if(self, ctx: tuple, body: Any) -> None:
@@ -605,7 +605,7 @@ class _Handler(BaseHTTPRequestHandler):
             if succeeded:
                 for r in resources:
                     emu.add_resource(r)
-                record["properties"]["outputResources"] = [{"id": r["id"]} for r in resources]
+                record["properties"]["outputResources"] = [{"id": i} for i in dict.fromkeys(r["id"] for r in resources)]
             else:
                 record["properties"]["error"] = op.error
 

@@ -178,3 +178,14 @@ def test_each_example_generates_and_lints_like_its_source(example: str, tmp_path
     assert generated.exit_code == 0, [f"{f.location} {f.rule} {f.message}" for f in generated.findings]
     assert sorted((f.rule, f.severity.value, f.message) for f in generated.findings) == \
         sorted((f.rule, f.severity.value, f.message) for f in source.findings)
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    out = tmp_path / "out"
+    assert generate_project(SHOWCASE, out).exit_code == 0
+    for path in (out / "arm" / "azuredeploy.json", out / "docker" / "baked" / "Dockerfile", out / MANIFEST):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path

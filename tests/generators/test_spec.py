@@ -175,3 +175,15 @@ def test_showcase_round_trips_through_its_own_loader(tmp_path: Any) -> None:
     assert spec.environments["baked"].kind == "dockerfile"
     assert spec.environments["curated"].kind == "reference"
     assert spec.endpoints["showcase-k8s"].kind == "kubernetes"
+
+
+def test_the_spec_in_the_docs_is_valid() -> None:
+    import re
+
+    from amlforge.specs.project_spec import ProjectSpec
+
+    text = (ROOT / "docs" / "generate.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "endpoints:" in b]
+    assert blocks
+    for block in blocks:
+        ProjectSpec.model_validate(yaml.safe_load(block))

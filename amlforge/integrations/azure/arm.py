@@ -511,19 +511,21 @@ def deploy(client: Any, dep: DeploymentInput, target: Target, *, timeout: float 
         UserInputError: anything that kept ARM from answering, or ``timeout`` passed (exit code 2;
             the deployment goes on in Azure).
     """
+    from azure.core.exceptions import HttpResponseError
+
     start = time.monotonic()
     call = target.call("deploy the template")
-    with azure_errors(call):
+    with azure_errors(call):  # an HTTP 400 here is ARM's verdict on the template: ArmRejected
         poller = client.deployments.begin_create_or_update(target.resource_group, target.deployment_name,
                                                            _body(dep, target.mode), cls=_raw)
     last = ""
-    try:
-        with azure_errors(call):
+    with azure_errors(call):
+        try:
             while not poller.done():
                 poller.wait(tick)
                 elapsed = time.monotonic() - start
                 status = str(poller.status())
-                if progress is not None and (status != last or not poller.done()):
+                if progress is not None:
                     progress(status, elapsed)
                 last = status
                 if not poller.done() and elapsed > timeout:
@@ -533,34 +535,19 @@ def deploy(client: Any, dep: DeploymentInput, target: Target, *, timeout: float 
                         f"follow it with 'az deployment group show -g {target.resource_group} -n "
                         f"{target.deployment_name}', or raise --timeout")
             body = poller.result()
-    except ArmRejected as e:
-        # an HTTP 400 on the first PUT: the template; a failed operation: the deployment
-        raise ArmRejected(e.summary, e.error, e.correlation_id) from None
-    except UserInputError as e:
-        failed = _failed_operation(e, poller)
-        if failed is not None:
-            raise failed from None
-        raise
+        except HttpResponseError as e:
+            # The operation status said Failed or Canceled: azure-core raises with the status
+            # response ({"status": "Failed", "error": {"code": "DeploymentFailed", ...}}).
+            status = str(poller.status() or last)
+            if status.lower() in ("failed", "canceled", "cancelled"):
+                error, correlation = response_error(e)
+                raise ArmRejected(f"the deployment {status.lower()}", error, correlation) from None
+            raise
     body = body if isinstance(body, dict) else {}
     result = DeployResult(body, time.monotonic() - start)
-    if result.state and result.state.lower() not in ("succeeded",):
-        raise ArmRejected(f"the deployment ended {result.state}",
-                          ArmError.from_body((result.properties or {}).get("error")))
+    if result.state and result.state.lower() != "succeeded":
+        raise ArmRejected(f"the deployment ended {result.state}", ArmError.from_body(result.properties.get("error")))
     return result
-
-
-def _failed_operation(error: UserInputError, poller: Any) -> ArmRejected | None:
-    """A polled operation that reported ``Failed``/``Canceled``: ARM's verdict, not a user error."""
-    try:
-        status = str(poller.status())
-    except Exception:  # noqa: BLE001
-        return None
-    if status.lower() not in ("failed", "canceled", "cancelled"):
-        return None
-    polling = getattr(poller, "polling_method", lambda: None)()
-    response = getattr(getattr(polling, "_pipeline_response", None), "http_response", None)
-    arm_error, correlation = response_error(type("E", (), {"response": response})()) if response else (None, "")
-    return ArmRejected(f"the deployment {status.lower()}", arm_error, correlation)
 
 
 __all__ = [

@@ -210,7 +210,8 @@ def _http_error(exc: Any, status: int, call: Call) -> AmlforgeError:
             f"create it ('az group create -n {call.resource_group or 'RG'} -l REGION') or fix --resource-group")
     if lowered in REGION_CODES:
         return UserInputError(
-            f"region '{call.region}' does not offer this in subscription {call.subscription} ({label}): {message}",
+            f"unknown region '{call.region}', or it does not offer this to subscription {call.subscription} "
+            f"({label}): {message}",
             None, "use a programmatic region name such as westeurope ('az account list-locations -o table')")
     if lowered == "missingsubscriptionregistration":
         return UserInputError(
