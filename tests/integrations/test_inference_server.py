@@ -514,3 +514,15 @@ def test_cli_deployment_form_bad_input(args: list[str], expected: str) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert expected in result.stderr and "hint:" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_cli_smokes_a_deployment_of_an_amlforge_spec(smoke_python: Path) -> None:
+    """amlforge smoke amlforge.yaml --deployment NAME renders the spec's az-ml YAML and smokes it."""
+    marker = f"{SESSION_MARKER[0]}={SESSION_MARKER[1]}"
+    example = Path(__file__).resolve().parents[2] / "examples" / "sklearn-blue-green"
+    result = _cli("amlforge.yaml", "--deployment", "green", "--python", str(smoke_python), "--env", marker,
+                  "--format", "json", "-q", cwd=example)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["ok"] is True and json.loads(data["response_body"]) == [0, 1, 2]
+    assert not list(example.glob(".amlforge-smoke*"))

@@ -41,6 +41,8 @@ def settings_from_spec(path: Path, deployment_name: str | None = None, *, overri
     Raises:
         UserInputError: unreadable or invalid files, no deployment, several without --deployment.
     """
+    if path.is_file() and _is_project_spec(path):
+        return _settings_from_project_spec(path, deployment_name)
     from amlforge.specs.loader import LoadOptions, load_project
     from amlforge.specs.model import ModelSpec
     from amlforge.specs.project import is_local_path
@@ -104,6 +106,52 @@ def settings_from_spec(path: Path, deployment_name: str | None = None, *, overri
             out.notes.append(f"sample request: {candidate.name} next to the deployment file")
             break
     return out
+
+
+def _is_project_spec(path: Path) -> bool:
+    import yaml
+
+    from amlforge.specs.loader import is_project_spec
+
+    if path.name == "amlforge.yaml":
+        return True
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and is_project_spec(path, data)
+
+
+def _settings_from_project_spec(path: Path, deployment_name: str | None) -> DeploymentSmokeSettings:
+    """Smoke settings for a deployment of an ``amlforge.yaml``: render its az-ml YAML into a
+    private folder (paths rebased to the spec, as ``amlforge generate`` does) and read that."""
+    import dataclasses
+    import shutil
+    import tempfile
+
+    from amlforge.generators.inputs import read_inputs, relative_posix
+    from amlforge.generators.pipeline import render_files
+    from amlforge.specs.project_spec import load_spec
+
+    loaded = load_spec(path)
+    staging = Path(tempfile.mkdtemp(prefix="amlforge-smoke-"))
+    try:
+        inputs = read_inputs(loaded, staging)
+        inputs = dataclasses.replace(inputs, to_spec=relative_posix(loaded.folder, staging))
+        for rel, text in render_files(inputs, ("yaml",)).items():
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            (staging / rel).write_text(text, encoding="utf-8")
+        settings = settings_from_spec(staging, deployment_name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    settings.label = f"{path.name} ({settings.label.rsplit('(', 1)[-1].rstrip(')')})"
+    if settings.request_file is None:
+        for name in SAMPLE_NAMES:
+            if (loaded.folder / name).is_file():
+                settings.request_file = loaded.folder / name
+                settings.notes.append(f"sample request: {name} next to {path.name}")
+                break
+    return settings
 
 
 __all__ = ["DeploymentSmokeSettings", "settings_from_spec"]
