@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 from amlforge.errors import Location
@@ -100,14 +101,11 @@ def _suppressed(sup: _Suppressions, f: Finding) -> bool:
     loc = f.location
     ids = sup.by_line.get((loc.file, loc.line), set())
     if f.rule in ids:
-        key_line = loc.line if (loc.file, loc.line) in sup.by_line else loc.line
-        # record which comment was used: own line, or the line above
+        # record which comment was used: a trailing one on this line, or one alone on the line above
         for candidate in (loc.line, loc.line - 1):
             if (loc.file, candidate, f.rule) in sup.where:
                 sup.used.add((loc.file, candidate, f.rule))
                 break
-        else:  # pragma: no cover - defensive
-            sup.used.add((loc.file, key_line, f.rule))
         return True
     if f.rule in sup.by_file.get(loc.file, set()):
         sup.used.add((loc.file, 0, f.rule))
@@ -144,28 +142,13 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
     return finish(raw, project, config, registry, files=len(project.documents) + _failed_files(result.problems))
 
 
-def lint_paths(
-    paths: Sequence[Path | str],
-    *,
-    root: Path | None = None,
-    config_file: Path | None = None,
-    select: Sequence[str] = (),
-    ignore: Sequence[str] = (),
-    fail_on: str | None = None,
-    profile: str | None = None,
-    baseline: Path | None = None,
-    quota: Path | None = None,
-    overrides: Sequence[tuple[str, str]] = (),
-    variables: dict[str, str] | None = None,
-    skip_unknown: bool = False,
-    policies: Sequence[str] = (),
-) -> LintReport:
-    """Lint with configuration discovered from the project root, as ``amlforge lint`` does."""
-    given, config, load = configure(
-        paths, root=root, config_file=config_file, select=select, ignore=ignore, fail_on=fail_on,
-        profile=profile, baseline=baseline, quota=quota, overrides=overrides, variables=variables,
-        skip_unknown=skip_unknown, policies=policies)
-    return lint(given, config, load)
+def lint_paths(paths: Sequence[Path | str], **options: Any) -> LintReport:
+    """Lint with configuration discovered from the project root, as ``amlforge lint`` does.
+
+    Takes the keyword options of :func:`configure` (root, config_file, select, ignore, fail_on,
+    profile, baseline, quota, overrides, variables, skip_unknown, policies).
+    """
+    return lint(*configure(paths, **options))
 
 
 def configure(
