@@ -251,9 +251,20 @@ def bicep_str(value: Any) -> str:
     return "'" + _bicep_escape_text(str(value)) + "'"
 
 
+#: Words the Bicep grammar gives a meaning of its own; as object keys they are quoted
+#: (`null: ''` does not parse: it reads as the null literal).
+_BICEP_KEYWORDS = frozenset({
+    "null", "true", "false", "if", "for", "in", "as", "with", "resource", "module", "param", "var",
+    "output", "existing", "import", "type", "func", "metadata", "targetScope", "using", "extension",
+    "assert", "provider",
+})
+
+
 def bicep_key(value: str) -> str:
-    """An object key: bare when it is an identifier, quoted otherwise."""
-    return value if _BICEP_IDENTIFIER.match(value) else bicep_str(value)
+    """An object key: bare when it is an identifier that is not a keyword, quoted otherwise."""
+    if _BICEP_IDENTIFIER.match(value) and value not in _BICEP_KEYWORDS:
+        return value
+    return bicep_str(value)
 
 
 def bicep_expr(value: Any) -> str:

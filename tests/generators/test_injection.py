@@ -130,3 +130,12 @@ def test_unsafe_values_are_rejected_where_they_are(tmp_path: Path, where: tuple[
     first = info.value.problems[0]
     assert message in first.message, first
     assert first.location.line > 1 and first.hint
+
+
+def test_bicep_keys_that_are_keywords_are_quoted() -> None:
+    """Found by hypothesis in a fresh CI run: a tag called `null` made the Bicep unparseable."""
+    from amlforge.generators._render import bicep_key
+
+    assert bicep_key("team") == "team"
+    for word in ("null", "true", "false", "resource", "if", "0", "a-b", "x y"):
+        assert bicep_key(word).startswith("'"), word

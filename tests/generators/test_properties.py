@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from amlforge.generators.importer import import_project
@@ -221,8 +221,11 @@ def _render(layout: Path, data: dict[str, Any]) -> tuple[Any, dict[str, str], Pa
 
 def bounded(examples: int) -> settings:
     """Few examples, fixed seed: the suite stays fast and reproducible."""
+    # Shrinking a failure can take minutes (it took over five in CI once): it runs only when
+    # AMLFORGE_HYPOTHESIS_SHRINK=1 asks for it, so a failure in CI reports its raw example fast.
+    phases = list(Phase) if os.environ.get("AMLFORGE_HYPOTHESIS_SHRINK") else [Phase.explicit, Phase.generate]
     return settings(max_examples=examples, deadline=None, derandomize=not os.environ.get("AMLFORGE_HYPOTHESIS_EXAMPLES"),
-                    database=None,
+                    database=None, phases=phases,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
 
