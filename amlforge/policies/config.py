@@ -101,14 +101,14 @@ def _as_list(value: Any, key: str, where: Location) -> list[str]:
 
 def load_config(root: Path, explicit: Path | None = None) -> tuple[dict[str, Any], str]:
     """Read the raw ``[tool.amlforge]`` table: the given file, else .amlforge.toml or pyproject.toml in root."""
-    import tomllib
-
     candidates = [explicit] if explicit else [root / ".amlforge.toml", root / "pyproject.toml"]
     for path in candidates:
         if path is None or not path.is_file():
             if explicit:
                 raise UserInputError("configuration file not found", Location(str(explicit)), "check the path")
             continue
+        import tomllib  # only when there is a file to read
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:

@@ -121,7 +121,8 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
     """
     config = config or LintConfig()
     load = load or LoadOptions(profile=config.profile)
-    registry = load_catalog()
+    # the review rules report only inside `amlforge review`, which loads them itself
+    registry = load_catalog(skip=("review",))
     if config.policies:  # a run's own registry: the global catalog never holds pack rules
         from amlforge.policies.packs import registry_with_packs
 

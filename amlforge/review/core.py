@@ -30,6 +30,7 @@ from typing import Any
 from amlforge.errors import Location, UserInputError
 from amlforge.integrations import git
 from amlforge.policies.engine import LintReport, configure, lint
+from amlforge.policies.registry import load_catalog
 from amlforge.policies.registry import Finding, Registry, Severity
 from amlforge.specs.project import Project
 
@@ -180,6 +181,7 @@ def review_paths(
     """
     from amlforge.policies.review._context import ReviewContext, reviewing
 
+    load_catalog()  # every area, the review rules included (lint alone skips them)
     given, config, load = configure(paths, root=root, config_file=config_file, select=select, ignore=ignore,
                                     fail_on=fail_on, profile=profile, quota=quota, overrides=overrides,
                                     variables=variables, policies=policies)
