@@ -29,9 +29,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## bench: performance figures and ratios against azure-ai-ml (not a test)
+## bench: performance figures and ratios (not tests): lint vs azure-ai-ml, generate, lock cache
 bench: $(STAMP)
 	$(BIN)/python bench/bench_lint.py
+	$(BIN)/python bench/bench_generate.py
+	$(BIN)/python bench/bench_lock.py
 
 ## docs: regenerate docs/rules.md and docs/failure-modes.md from the rule catalog
 docs: $(STAMP)
