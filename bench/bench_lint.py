@@ -93,12 +93,27 @@ def in_process(folder: Path, repeats: int) -> tuple[float, int]:
     return float(seconds), int(deployments)
 
 
+def installed_env() -> dict[str, str]:
+    """The environment of an installed amlforge: bytecode compiled, as pip does at install time.
+
+    A shell with PYTHONDONTWRITEBYTECODE=1 (some sandboxes and CI images set it) makes every
+    process compile every module from source again, which measures the shell, not amlforge.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    import amlforge
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(amlforge.__file__).parent)],
+                   env=env, capture_output=True, check=True)
+    return env
+
+
 def whole_process(path: Path, runs: int) -> list[float]:
     exe = Path(sys.executable).with_name("amlforge")
+    env = installed_env()
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([str(exe), "lint", str(path)], capture_output=True, cwd=path.parent)
+        subprocess.run([str(exe), "lint", str(path)], capture_output=True, cwd=path.parent, env=env)
         times.append(time.perf_counter() - t)
     return times
 
@@ -145,7 +160,10 @@ def main() -> None:
               f"({per_file_ms:.2f} ms per file; best of {args.repeats}; target < 1 s foundation, < 2 s all rules)")
         times = whole_process(files[0], args.runs)
         print(f"2. `amlforge lint one.yml` whole process: median {1000 * statistics.median(times):.0f} ms, "
-              f"min {1000 * min(times):.0f} ms over {args.runs} runs (target < 300 ms)")
+              f"min {1000 * min(times):.0f} ms over {args.runs} runs (target < 300 ms; bytecode compiled, "
+              "as after pip install)")
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            print("   note: this shell sets PYTHONDONTWRITEBYTECODE; the runs above unset it, as an install would be")
         sdk = azure_ai_ml(files)
         if sdk is not None:
             imp, load = sdk

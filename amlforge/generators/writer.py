@@ -14,6 +14,10 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+#: Flush file data to disk before the rename (the data, not timestamps: fdatasync where it exists).
+_sync = getattr(os, "fdatasync", os.fsync)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
 
@@ -36,7 +40,7 @@ def write_atomic(path: Path, text: str) -> None:
             os.fchmod(f.fileno(), mode)
             f.write(text)
             f.flush()
-            os.fsync(f.fileno())
+            _sync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
