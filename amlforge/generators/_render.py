@@ -251,13 +251,11 @@ def bicep_str(value: Any) -> str:
     return "'" + _bicep_escape_text(str(value)) + "'"
 
 
-#: Words the Bicep grammar gives a meaning of its own; as object keys they are quoted
-#: (`null: ''` does not parse: it reads as the null literal).
-_BICEP_KEYWORDS = frozenset({
-    "null", "true", "false", "if", "for", "in", "as", "with", "resource", "module", "param", "var",
-    "output", "existing", "import", "type", "func", "metadata", "targetScope", "using", "extension",
-    "assert", "provider",
-})
+#: Words that read as something else where an object key is expected: the literals (`null: ''`
+#: parses as the null literal) and the control keywords of expressions. Declaration keywords
+#: such as `type`, `resource` or `metadata` are ordinary property names in Bicep and stay bare.
+_BICEP_KEYWORDS = frozenset({"null", "true", "false", "if", "for", "in", "as", "with", "existing", "import",
+                             "func", "using", "assert"})
 
 
 def bicep_key(value: str) -> str:

@@ -136,6 +136,6 @@ def test_bicep_keys_that_are_keywords_are_quoted() -> None:
     """Found by hypothesis in a fresh CI run: a tag called `null` made the Bicep unparseable."""
     from amlforge.generators._render import bicep_key
 
-    assert bicep_key("team") == "team"
-    for word in ("null", "true", "false", "resource", "if", "0", "a-b", "x y"):
+    assert bicep_key("team") == "team" and bicep_key("type") == "type"
+    for word in ("null", "true", "false", "if", "for", "0", "a-b", "x y"):
         assert bicep_key(word).startswith("'"), word

@@ -376,6 +376,9 @@ def test_sigint_during_startup_stops_everything(smoke_python: Path, model_dir: P
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # as from a terminal: a job started in the background of a non-interactive shell
+            # (a CI runner's `cmd &`) inherits SIGINT ignored, and Python then keeps it ignored
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
             deadline = time.monotonic() + 30
