@@ -183,19 +183,9 @@ class Project:
         from amlforge.specs.model import ModelSpec
         from amlforge.specs.resources import parse_quantity
 
-        model = deployment.spec.model
-        owner: Loaded[Any] = Loaded(model, deployment.doc, ("model",))
-        if isinstance(model, str):
-            # a registered model that this run also defines in a model YAML file
-            from amlforge.specs.references import parse_asset_ref
-
-            ref = parse_asset_ref(model)
-            for candidate in self.models:
-                if ref is not None and candidate.spec.name == ref.name and (
-                        ref.version is None or str(candidate.spec.version) == ref.version):
-                    model, owner = candidate.spec, candidate
-                    break
-        if isinstance(model, ModelSpec) and model.path and is_local_path(model.path):
+        owner = self.model_of(deployment)  # inline, or a model YAML of this run it names
+        model = owner.spec if owner is not None else deployment.spec.model
+        if owner is not None and isinstance(model, ModelSpec) and model.path and is_local_path(model.path):
             resolved = self.local_path(owner, model.path)
             if not resolved.exists:
                 return None
@@ -211,20 +201,39 @@ class Project:
         return None
 
     def environment_of(self, deployment: Loaded[OnlineDeploymentBase]) -> Loaded[EnvironmentSpec] | None:
-        """The inline environment of a deployment, or a standalone environment file it names by reference."""
-        for env in self.environments:
-            if env.doc is deployment.doc:
-                return env
-        ref = deployment.spec.environment
+        """The inline environment of a deployment, or a standalone environment file of the run it names."""
+        return self._asset_of(deployment, "environment")
+
+    def model_of(self, deployment: Loaded[OnlineDeploymentBase]) -> Loaded[ModelSpec] | None:
+        """The inline model of a deployment, or a standalone model file of the run it names."""
+        return self._asset_of(deployment, "model")
+
+    def _asset_of(self, deployment: Loaded[OnlineDeploymentBase], kind: str) -> Loaded[Any] | None:
+        index = self.memo(("asset-index", kind), lambda: self._asset_index(kind))
+        inline = index["inline"].get(id(deployment.doc))
+        if inline is not None:
+            return inline
+        ref = getattr(deployment.spec, kind)
         if isinstance(ref, str):
             from amlforge.specs.references import parse_asset_ref
 
             parsed = parse_asset_ref(ref)
             if parsed is not None:
-                for env in self.environments:
-                    if env.spec.name == parsed.name and (parsed.version is None or str(env.spec.version) == parsed.version):
-                        return env
+                for candidate in index["named"].get(parsed.name, ()):
+                    if parsed.version is None or str(candidate.spec.version) == parsed.version:
+                        return candidate
         return None
+
+    def _asset_index(self, kind: str) -> dict[str, dict[Any, Any]]:
+        """Inline assets by their deployment document, standalone ones by name (built once per run)."""
+        inline: dict[int, Loaded[Any]] = {}
+        named: dict[str, list[Loaded[Any]]] = {}
+        for loaded in self.environments if kind == "environment" else self.models:
+            if loaded.prefix:
+                inline[id(loaded.doc)] = loaded
+            elif loaded.spec.name:
+                named.setdefault(loaded.spec.name, []).append(loaded)
+        return {"inline": inline, "named": named}
 
     @cached_property
     def skus(self) -> SkuCatalog:

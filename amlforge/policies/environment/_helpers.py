@@ -327,37 +327,9 @@ def conda_files(project: Project) -> list[tuple[Loaded[EnvironmentSpec], CondaFi
     return project.memo(("environment", "conda_files"), build)
 
 
-def _environment_index(project: Project) -> dict[str, Any]:
-    def build() -> dict[str, Any]:
-        inline: dict[int, Any] = {}
-        named: dict[str, list[Any]] = {}
-        for env in project.environments:
-            if env.prefix:
-                inline[id(env.doc)] = env
-            elif env.spec.name:
-                named.setdefault(env.spec.name, []).append(env)
-        return {"inline": inline, "named": named}
-
-    return project.memo(("environment", "index"), build)
-
-
 def environment_of(project: Project, dep: Loaded[OnlineDeploymentBase]) -> Loaded[EnvironmentSpec] | None:
-    """The environment a deployment uses (inline, or a standalone file it references); as
-    :meth:`Project.environment_of`, with an index so that 1,000 deployments stay fast."""
-    from amlforge.specs.references import parse_asset_ref
-
-    index = _environment_index(project)
-    env = index["inline"].get(id(dep.doc))
-    if env is not None:
-        return env
-    ref = dep.spec.environment
-    if isinstance(ref, str):
-        parsed = parse_asset_ref(ref)
-        if parsed is not None:
-            for candidate in index["named"].get(parsed.name, ()):
-                if parsed.version is None or str(candidate.spec.version) == parsed.version:
-                    return candidate
-    return None
+    """The environment a deployment uses (inline, or a standalone file it references)."""
+    return project.environment_of(dep)
 
 
 def deployments_by_environment(project: Project) -> dict[int, list[Loaded[OnlineDeploymentBase]]]:
@@ -376,31 +348,7 @@ def deployments_by_environment(project: Project) -> dict[int, list[Loaded[Online
 
 def model_of(project: Project, dep: Loaded[OnlineDeploymentBase]) -> Loaded[ModelSpec] | None:
     """The model a deployment uses: inline, or a standalone model file it references."""
-
-    def build() -> dict[str, Any]:
-        inline: dict[int, Any] = {}
-        named: dict[str, list[Any]] = {}
-        for model in project.models:
-            if model.prefix:
-                inline[id(model.doc)] = model
-            elif model.spec.name:
-                named.setdefault(model.spec.name, []).append(model)
-        return {"inline": inline, "named": named}
-
-    from amlforge.specs.references import parse_asset_ref
-
-    index = project.memo(("environment", "model_index"), build)
-    model = index["inline"].get(id(dep.doc))
-    if model is not None:
-        return model
-    ref = dep.spec.model
-    if isinstance(ref, str):
-        parsed = parse_asset_ref(ref)
-        if parsed is not None:
-            for candidate in index["named"].get(parsed.name, ()):
-                if parsed.version is None or str(candidate.spec.version) == parsed.version:
-                    return candidate
-    return None
+    return project.model_of(dep)
 
 
 def is_no_code(dep: Loaded[OnlineDeploymentBase]) -> bool:
