@@ -78,13 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         for inp, loaded in inputs:
             pipeline.self_check(inp, loaded.folder, loaded.folder / "generated")
         phases["self-check"] = time.perf_counter() - t
-        from amlforge.generators.writer import write_atomic
+        from amlforge.generators.writer import write_files_atomic
 
         rendered = [pipeline.render_files(inp) for inp, _ in inputs]
         t = time.perf_counter()
-        for i, files_of in enumerate(rendered):
-            for rel, text in files_of.items():
-                write_atomic(base / "write-check" / str(i) / rel, text)
+        for i, files_of in enumerate(rendered):  # as generate writes: one batch per project
+            write_files_atomic({base / "write-check" / str(i) / rel: text for rel, text in files_of.items()})
         phases["write"] = time.perf_counter() - t
         t = time.perf_counter()
         for spec in specs:  # a second run: everything is up to date, nothing is written
@@ -100,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    load + inputs  {phases['load']:6.2f} s   (read and validate the spec, read the conda files)")
         print(f"    render         {phases['render']:6.2f} s   (az-ml YAML, ARM, Bicep, Dockerfiles)")
         print(f"    self-check     {phases['self-check']:6.2f} s   (render for a temporary folder, write, lint)")
-        print(f"    write          {phases['write']:6.2f} s   (write_atomic: temporary file, fsync, rename)")
+        print(f"    write          {phases['write']:6.2f} s   (write_files_atomic: temporary files, then renames)")
         print(f"  unchanged rerun  {unchanged:6.2f} s   (everything up to date: nothing written)")
         print(f"  cpu count        {os.cpu_count()}")
         if args.keep:

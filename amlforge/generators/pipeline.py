@@ -7,7 +7,7 @@
 4. Self-check: write the az-ml YAML (and the build contexts it refers to) to a temporary
    folder, rendered for that folder, and lint it with amlforge's own policies and the
    project's configuration and profile. Any error refuses the whole run: nothing is written.
-5. Write changed files with :func:`~amlforge.generators.writer.write_atomic`, remove files a
+5. Write changed files with :func:`~amlforge.generators.writer.write_files_atomic`, remove files a
    previous run generated that are no longer part of the output (listed in
    ``.amlforge-generated.json``), or with ``check=True`` only report a unified diff.
 """
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from amlforge.errors import Location, UserInputError
 from amlforge.generators.inputs import ARM_DIR, BICEP_DIR, DOCKER_DIR, YAML_DIR, Inputs, read_inputs, relative_posix
-from amlforge.generators.writer import write_atomic
+from amlforge.generators.writer import write_files_atomic
 
 if TYPE_CHECKING:
     from amlforge.policies.registry import Finding
@@ -225,11 +225,10 @@ def generate_project(spec_path: Path | str, out_dir: Path | str, targets: Sequen
     if check:
         result.diff = "".join(d if d.endswith("\n") else d + "\n\\ No newline at end of file\n" for d in diffs)
         return result
-    for rel in result.changed:  # the manifest last: it lists what the others are
-        if rel != MANIFEST:
-            write_atomic(out / rel, wanted[rel])
-    if MANIFEST in result.changed:
-        write_atomic(out / MANIFEST, manifest_text)
+    batch = {out / rel: wanted[rel] for rel in result.changed if rel != MANIFEST}
+    if MANIFEST in result.changed:  # the manifest last: it lists what the others are
+        batch[out / MANIFEST] = manifest_text
+    write_files_atomic(batch)
     for rel in result.removed:
         try:
             (out / rel).unlink()

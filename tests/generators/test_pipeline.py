@@ -189,3 +189,22 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
     assert generate_project(SHOWCASE, out).exit_code == 0
     for path in (out / "arm" / "azuredeploy.json", out / "docker" / "baked" / "Dockerfile", out / MANIFEST):
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
+
+
+def test_write_files_atomic_writes_all_or_leaves_the_old_files(tmp_path: Path) -> None:
+    """A batch is staged, flushed once and renamed; a failure leaves no temporary file behind."""
+    from amlforge.errors import UserInputError
+    from amlforge.generators.writer import write_files_atomic
+
+    (tmp_path / "a.txt").write_text("old\n")
+    write_files_atomic({tmp_path / "a.txt": "new\n", tmp_path / "sub" / "b.txt": "b\n"})
+    assert (tmp_path / "a.txt").read_text() == "new\n" and (tmp_path / "sub" / "b.txt").read_text() == "b\n"
+    (tmp_path / "blocker").write_text("a file where a folder should be\n")
+    try:
+        write_files_atomic({tmp_path / "a.txt": "newer\n", tmp_path / "blocker" / "c.txt": "c\n"})
+    except UserInputError:
+        pass
+    else:  # pragma: no cover
+        raise AssertionError("writing under a file should fail")
+    assert (tmp_path / "a.txt").read_text() == "new\n"  # nothing renamed before everything was staged
+    assert not [p for p in tmp_path.rglob("*.tmp")]
