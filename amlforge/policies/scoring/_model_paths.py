@@ -16,6 +16,7 @@ paths that are written to are left out: a missing file is then not necessarily f
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 import os
 import posixpath
 from dataclasses import dataclass
@@ -256,6 +257,7 @@ def _tolerant_try(node: ast.Try) -> bool:
     return False
 
 
+@lru_cache(maxsize=64)
 def model_paths(tree: ast.Module) -> list[PathUse]:
     """Every maximal model path the script builds, minus the tolerated ones (see module doc)."""
     parents = _parents(tree)

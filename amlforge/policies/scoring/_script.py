@@ -9,6 +9,7 @@ folder, and its parsed ``ast`` (or the ``SyntaxError``). Parsing is memoised per
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,14 @@ def display_path(path: Path) -> str:
     return _display(path)
 
 
+@lru_cache(maxsize=64)
+def _parse_source(data: bytes) -> ast.Module:
+    """Parse once per distinct source in a process (``amlforge generate`` checks many projects
+    whose score.py files are copies). Bytes, so that a PEP 263 coding line is honoured as Python
+    does. The tree is shared and read-only."""
+    return ast.parse(data)
+
+
 def _parse(path: Path) -> ParsedScript:
     display = display_path(path)
     try:
@@ -87,9 +96,9 @@ def _parse(path: Path) -> ParsedScript:
     except OSError as e:
         return ParsedScript(path, display, unreadable=e.strerror or str(e))
     try:
-        # bytes, so that a PEP 263 coding line is honoured as Python does
-        tree = ast.parse(data, filename=display)
+        tree = _parse_source(data)
     except SyntaxError as e:
+        e.filename = display
         return ParsedScript(path, display, error=e)
     except ValueError as e:  # null bytes (a SyntaxError from Python 3.12 on)
         err = SyntaxError(str(e))
