@@ -14,7 +14,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -554,14 +554,6 @@ def _collect(project: Project, doc: Document) -> None:
         project.environments.append(Loaded(spec, doc))
     elif doc.family == "model":
         project.models.append(Loaded(spec, doc))
-
-
-def iter_specs(project: Project) -> Iterable[Loaded[Any]]:
-    """Every loaded spec object (top-level and inline)."""
-    yield from project.endpoints
-    yield from project.deployments
-    yield from project.environments
-    yield from project.models
 
 
 __all__ = [
