@@ -124,13 +124,3 @@ def test_skip_unknown_for_pre_commit(project: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     result = run_cli("lint", "--skip-unknown", "conda.yaml", "blue.yml", cwd=project)
     assert result.returncode == 1 and "AML105" in result.stdout
-
-
-def test_pre_commit_hook_definition() -> None:
-    import yaml
-
-    from tests.conftest import ROOT
-
-    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "amlforge-lint" and hook["entry"].startswith("amlforge lint")
-    assert "--skip-unknown" in hook["entry"] and hook["pass_filenames"] is True

@@ -17,14 +17,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-def fail(error: UserInputError) -> None:
-    """Print a user error as 'file:line:col: error: message' plus its hint, and exit 2."""
+def show_error(error: UserInputError) -> None:
+    """Print a user error as 'file:line:col: error: message' plus its hint."""
     color = sys.stderr.isatty()
     where = f"{error.location}: " if error.location else ""
     label = click.style("error", fg="red", bold=True) if color else "error"
     click.echo(f"{where}{label}: {error.message}", err=True)
     if error.hint:
         click.echo(f"  hint: {error.hint}", err=True)
+
+
+def fail(error: UserInputError) -> None:
+    """Print a user error (:func:`show_error`) and exit 2."""
+    show_error(error)
     sys.exit(EXIT_USAGE)
 
 

@@ -1,4 +1,4 @@
-"""``amlforge generate SPEC -o DIR``: az-ml YAML, ARM, Bicep and Dockerfiles from amlforge.yaml."""
+"""``amlforge generate SPEC... -o DIR``: az-ml YAML, ARM, Bicep and Dockerfiles from amlforge.yaml."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from amlforge.cli._common import EXIT_USAGE, handle_errors
+from amlforge.cli._common import EXIT_USAGE, handle_errors, show_error
+from amlforge.errors import UserInputError
 
 
 def print_problems(problems: list) -> None:
@@ -19,28 +20,49 @@ def print_problems(problems: list) -> None:
 
 
 @click.command("generate")
-@click.argument("spec", type=click.Path(path_type=Path), default="amlforge.yaml", required=False)
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
-              show_default=True, help="Folder the artifacts are written to.")
+              show_default=True, help="Folder the artifacts are written to. With several SPECs, a relative folder "
+              "below each spec's own folder.")
 @click.option("--only", default=None, metavar="TARGETS",
               help="Comma-separated targets: yaml, arm, bicep, docker (default: all).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a unified diff when files on disk are stale.")
 @handle_errors
-def command(spec: Path, out_dir: Path, only: str | None, check: bool) -> None:
+def command(specs: tuple[Path, ...], out_dir: Path, only: str | None, check: bool) -> None:
     """Generate az-ml YAML, ARM, Bicep and Dockerfiles from SPEC (default: amlforge.yaml).
 
     The generated az-ml YAML is linted first with the project's configuration; errors refuse
-    the run and nothing is written. Exit codes: 0 written or up to date, 1 refused by the
-    lint self-check or stale with --check, 2 bad input.
+    the run and nothing is written. Several SPECs (a monorepo, or pre-commit passing the
+    changed amlforge.yaml files) run in one process, each into OUTPUT below its own folder;
+    one bad spec does not stop the others. Exit codes: 0 written or up to date, 1 refused by
+    the lint self-check or stale with --check, 2 bad input (the highest over all SPECs).
     """
-    from amlforge.generators.pipeline import generate_project, parse_targets
+    from amlforge.generators.pipeline import parse_targets
+
+    targets = parse_targets(only)
+    if len(specs) > 1 and out_dir.is_absolute():
+        raise UserInputError("-o is an absolute folder, and several specs would all write into it", None,
+                             "pass a relative folder: each spec then writes below its own folder")
+    code = 0
+    for spec in specs or (Path("amlforge.yaml"),):
+        out = out_dir if len(specs) <= 1 else spec.parent / out_dir
+        code = max(code, _generate_one(spec, out, targets, check))
+    sys.exit(code)
+
+
+def _generate_one(spec: Path, out_dir: Path, targets: tuple[str, ...], check: bool) -> int:
+    """Generate one spec and report it; returns its exit code (user errors are shown, not raised)."""
+    from amlforge.generators.pipeline import generate_project
     from amlforge.specs.project_spec import SpecError
 
     try:
-        result = generate_project(spec, out_dir, parse_targets(only), check=check)
+        result = generate_project(spec, out_dir, targets, check=check)
     except SpecError as e:
         print_problems(e.problems)
-        sys.exit(EXIT_USAGE)
+        return EXIT_USAGE
+    except UserInputError as e:
+        show_error(e)
+        return EXIT_USAGE
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     for f in result.findings:
@@ -49,8 +71,8 @@ def command(spec: Path, out_dir: Path, only: str | None, check: bool) -> None:
             click.echo(f"  hint: {f.hint}")
     if result.refused:
         errors = sum(1 for f in result.findings if f.fatal or f.severity.value == "error")
-        click.echo(f"refused: the generated az-ml YAML has {errors} error{'s' if errors != 1 else ''}; nothing was "
-                   "written (fix amlforge.yaml or the files it names)", err=True)
+        click.echo(f"refused: the generated az-ml YAML of {spec} has {errors} error{'s' if errors != 1 else ''}; "
+                   "nothing was written (fix the spec or the files it names)", err=True)
     elif check:
         if result.changed or result.removed:
             click.echo(result.diff, nl=False)
@@ -62,4 +84,4 @@ def command(spec: Path, out_dir: Path, only: str | None, check: bool) -> None:
         unchanged = len(result.files) + 1 - len(result.changed)
         click.echo(f"wrote {len(result.changed)} file(s) to {out_dir} ({unchanged} unchanged"
                    + (f", {len(result.removed)} removed" if result.removed else "") + ")", err=True)
-    sys.exit(result.exit_code)
+    return result.exit_code

@@ -4,9 +4,9 @@
 2. Read what the pure generators need from disk (:func:`~amlforge.generators.inputs.read_inputs`).
 3. Render the selected targets in memory (:func:`render_files`): byte-identical output for the
    same input (sorted iteration, no clock, no environment).
-4. Self-check: write the az-ml YAML (and the build contexts it refers to) to a temporary
-   folder, rendered for that folder, and lint it with amlforge's own policies and the
-   project's configuration and profile. Any error refuses the whole run: nothing is written.
+4. Self-check: lint the az-ml YAML (and the build contexts it refers to) in memory, at the
+   paths it will have, with amlforge's own policies and the project's configuration and
+   profile. Any error refuses the whole run: nothing is written.
 5. Write changed files with :func:`~amlforge.generators.writer.write_files_atomic`, remove files a
    previous run generated that are no longer part of the output (listed in
    ``.amlforge-generated.json``), or with ``check=True`` only report a unified diff.
@@ -14,12 +14,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,37 +121,33 @@ class GenerateResult:
         return 0
 
 
-def self_check(inputs: Inputs, spec_folder: Path, out_dir: Path) -> list[Finding]:
-    """Lint the az-ml YAML that ``inputs`` renders, as it would sit in ``out_dir``.
+def self_check(inputs: Inputs, spec_folder: Path, out_dir: Path, rendered: dict[str, str] | None = None) -> list[Finding]:
+    """Lint the az-ml YAML that ``inputs`` renders, as it will sit in ``out_dir``, before anything is written.
 
-    The YAML is rendered again for a temporary folder (paths rebased to it), written there
-    with the build contexts it names, and linted with the project's configuration and the
-    spec's profile. Findings point at the files in ``out_dir``.
+    The YAML and the build contexts it names reach the linter as an in-memory
+    :class:`~amlforge.specs.overlay.Overlay` at the paths they will have, so nothing is staged
+    on disk and findings point at the files in ``out_dir``. The project's configuration and
+    the spec's profile apply. ``rendered`` is the output of :func:`render_files` when the
+    caller has it already (it must include the YAML target).
     """
     from amlforge.policies.config import load_config
     from amlforge.policies.engine import lint_paths
-    from amlforge.specs.loader import display_path, find_root
+    from amlforge.specs.loader import find_root
+    from amlforge.specs.overlay import Overlay
 
+    owned = owned_folders(inputs, ("yaml",))
+    files = rendered if rendered is not None else render_files(inputs, ("yaml",))
+    out = Path(os.path.abspath(out_dir))
+    overlay = Overlay({out / rel: text for rel, text in files.items() if rel.split("/", 1)[0] in owned},
+                      [out / folder for folder in owned])
     project_root = find_root([spec_folder])
-    staging = Path(tempfile.mkdtemp(prefix="amlforge-check-"))
-    try:
-        staged = dataclasses.replace(inputs, to_spec=relative_posix(spec_folder, staging))
-        files = render_files(staged, ("yaml",))
-        for rel, text in files.items():
-            # a private temporary folder, removed below: no rename or fsync needed (write_atomic
-            # is for the files the user keeps)
-            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-            (staging / rel).write_text(text, encoding="utf-8")
-        _, config_source = load_config(project_root)
-        root = Path(os.path.commonpath([os.path.realpath(staging), os.path.realpath(project_root)]))
-        report = lint_paths([staging / YAML_DIR], root=root, profile=inputs.spec.target.profile,
-                            config_file=Path(config_source) if config_source else None)
-        shown = {display_path(staging / rel): display_path(out_dir / rel) for rel in files}
-        shown.update({display_path(Path(os.path.realpath(staging)) / rel): display_path(out_dir / rel) for rel in files})
-        return [dataclasses.replace(f, location=Location(shown.get(f.location.file, f.location.file), f.location.line,
-                                                           f.location.column)) for f in report.findings]
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    _, config_source = load_config(project_root)
+    # an output folder outside the project widens the root, so that the paths that lead from
+    # it back to the spec's code and conda files do not count as leaving the project
+    root = Path(os.path.commonpath([os.path.realpath(out), os.path.realpath(project_root)]))
+    report = lint_paths([out / YAML_DIR], root=root, profile=inputs.spec.target.profile,
+                        config_file=Path(config_source) if config_source else None, overlay=overlay)
+    return report.findings
 
 
 def _read_manifest(out_dir: Path) -> list[str]:
@@ -196,7 +189,7 @@ def generate_project(spec_path: Path | str, out_dir: Path | str, targets: Sequen
     files = render_files(inputs, targets)
     result = GenerateResult(out, files=files, notes=list(inputs.notes), check=check)
     if lint and "yaml" in targets:
-        result.findings = self_check(inputs, loaded.folder, out)
+        result.findings = self_check(inputs, loaded.folder, out, files)
         if any(f.fatal or f.severity == Severity.ERROR for f in result.findings):
             result.refused = True
             return result

@@ -67,12 +67,15 @@ def write_files_atomic(files: Mapping[Path, str]) -> None:
         UserInputError: a folder does not exist or is not writable.
     """
     staged: list[tuple[str, Path]] = []
+    made: set[Path] = set()  # one mkdir per folder, not per file
     try:
         for path, text in files.items():
             path = Path(path)
             folder = path.parent if str(path.parent) else Path(".")
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                if folder not in made:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    made.add(folder)
                 fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
             except OSError as e:
                 raise UserInputError(f"cannot write here: {e.strerror}", Location(str(path)),

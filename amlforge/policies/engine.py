@@ -16,6 +16,7 @@ from amlforge.errors import Location
 from amlforge.policies.config import LintConfig
 from amlforge.policies.registry import Finding, Registry, Rule, Severity, Violation, load_catalog
 from amlforge.specs.loader import LoadOptions, LoadProblem, load_project
+from amlforge.specs.overlay import Overlay
 from amlforge.specs.project import Project
 
 _SUPPRESS = re.compile(r"#\s*amlforge:\s*(ignore|ignore-file)\[([A-Za-z0-9_,\s-]+)\]")
@@ -147,7 +148,7 @@ def lint_paths(paths: Sequence[Path | str], **options: Any) -> LintReport:
     """Lint with configuration discovered from the project root, as ``amlforge lint`` does.
 
     Takes the keyword options of :func:`configure` (root, config_file, select, ignore, fail_on,
-    profile, baseline, quota, overrides, variables, skip_unknown, policies).
+    profile, baseline, quota, overrides, variables, skip_unknown, policies, overlay).
     """
     return lint(*configure(paths, **options))
 
@@ -167,6 +168,7 @@ def configure(
     variables: dict[str, str] | None = None,
     skip_unknown: bool = False,
     policies: Sequence[str] = (),
+    overlay: Overlay | None = None,
 ) -> tuple[list[Path], LintConfig, LoadOptions]:
     """The paths, configuration and load options of a run, as :func:`lint_paths` builds them.
 
@@ -183,7 +185,7 @@ def configure(
                           profile=profile, baseline=baseline, quota=quota, base_dir=base_dir,
                           policies=list(policies))
     load = LoadOptions(root=project_root, overrides=list(overrides), variables=dict(variables or {}),
-                       profile=config.profile, skip_unknown=skip_unknown)
+                       profile=config.profile, skip_unknown=skip_unknown, overlay=overlay)
     return given, config, load
 
 
@@ -216,7 +218,8 @@ def finish(raw: list[Finding], project: Project | None, config: LintConfig, regi
         findings.append(f)
     for f in findings:
         if f.location.file not in texts:
-            texts[f.location.file] = _read_lines(f.location.file)
+            in_memory = project.read_overlay(f.location.file) if project is not None else None
+            texts[f.location.file] = in_memory.splitlines() if in_memory is not None else _read_lines(f.location.file)
     sup = _scan_suppressions(texts, registry)
     kept = [f for f in findings if f.fatal or not _suppressed(sup, f)]
     suppressed = len(findings) - len(kept)

@@ -164,13 +164,13 @@ def _add_pip(conda: CondaFile, text: str, where: Location) -> None:
     conda.pip.append(Dependency(normalise(req.name), stripped, "pip", exact, spec, where))
 
 
-def load_conda_file(path: Path, display: str) -> tuple[CondaFile | None, Location | None, str]:
-    """Read and parse a conda file; on failure return (None, location, message)."""
+def load_conda_file(path: Path, display: str, text: str | None = None) -> tuple[CondaFile | None, Location | None, str]:
+    """Read (unless ``text`` is given) and parse a conda file; on failure return (None, location, message)."""
     from amlforge.errors import UserInputError
     from amlforge.specs.source import parse_yaml, read_text
 
     try:
-        data, smap = parse_yaml(read_text(path, display), display)
+        data, smap = parse_yaml(read_text(path, display) if text is None else text, display)
     except UserInputError as e:
         return None, e.location, e.message
     return parse_conda(data, smap), None, ""

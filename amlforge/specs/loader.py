@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from amlforge.errors import Location, UserInputError
+from amlforge.specs.overlay import Overlay
 from amlforge.specs.project import Document, Loaded, Project
 from amlforge.specs.source import YamlPath, parse_yaml, read_text
 
@@ -82,6 +83,8 @@ class LoadOptions:
         max_file_bytes: Largest YAML file read.
         skip_unknown: Treat files named on the command line like files found in a folder:
             skip YAML that is not az-ml (for pre-commit, which passes every changed YAML file).
+        overlay: Files that exist only in memory (output ``amlforge generate`` is about to
+            write); below the folders it owns, it replaces the disk.
     """
 
     root: Path | None = None
@@ -90,6 +93,7 @@ class LoadOptions:
     profile: str = "dev"
     max_file_bytes: int = 5 * 1024 * 1024
     skip_unknown: bool = False
+    overlay: Overlay | None = None
 
 
 @dataclass
@@ -120,13 +124,23 @@ def find_root(paths: Sequence[Path]) -> Path:
     return cwd if (start == cwd or cwd in start.parents) else start
 
 
-def discover(paths: Sequence[Path]) -> Iterator[tuple[Path, bool]]:
+def discover(paths: Sequence[Path], overlay: Overlay | None = None) -> Iterator[tuple[Path, bool]]:
     """YAML files under ``paths``, sorted; each with whether the user named it explicitly.
 
     Raises:
         UserInputError: a path does not exist.
     """
     for given in paths:
+        if overlay is not None and overlay.covers(given):
+            if overlay.is_dir(given):
+                for path in overlay.files_under(given):
+                    if path.name.endswith(_YAML_SUFFIXES):
+                        yield path, False
+                continue
+            if overlay.exists(given):
+                yield given, True
+                continue
+            raise UserInputError("no such file or directory", Location(str(given)), "check the path")
         if given.is_dir():
             found = []
             for dirpath, dirnames, filenames in os.walk(given):
@@ -431,11 +445,11 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
     options = options or LoadOptions()
     given = [Path(p) for p in paths] or [Path(".")]
     root = Path(os.path.abspath(options.root)) if options.root else find_root(given)
-    project = Project(root=root, profile=options.profile)
+    project = Project(root=root, profile=options.profile, overlay=options.overlay)
     problems: list[LoadProblem] = []
     seen: set[Path] = set()
     any_yaml = False
-    for path, explicit in discover(given):
+    for path, explicit in discover(given, options.overlay):
         explicit = explicit and not options.skip_unknown
         absolute = Path(os.path.abspath(path))
         if absolute in seen:
@@ -485,10 +499,11 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
 def _read_document(path: Path, explicit: bool, options: LoadOptions, problems: list[LoadProblem]) -> Document | None:
     display = display_path(path)
     try:
-        text = read_text(path, display, options.max_file_bytes)
+        in_memory = options.overlay.text(path) if options.overlay is not None else None
+        text = read_text(path, display, options.max_file_bytes) if in_memory is None else in_memory
         data, smap = parse_yaml(text, display, options.variables)
     except UserInputError as e:
-        if explicit or _worth_reporting(path):
+        if explicit or in_memory is not None or _worth_reporting(path):
             code = _input_problem_code(e.message)
             problems.append(LoadProblem(code, e.location or Location(display), e.message, e.hint, fatal=True))
         return None

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from amlforge.specs.endpoint import OnlineEndpointBase
     from amlforge.specs.environment import EnvironmentSpec
     from amlforge.specs.model import ModelSpec
+    from amlforge.specs.overlay import Overlay
     from amlforge.specs.quota import QuotaSpec
     from amlforge.specs.sku import SkuCatalog
 
@@ -142,6 +143,8 @@ class Project:
     profile: str = "dev"
     options: dict[str, Any] = field(default_factory=dict)
     quota: QuotaSpec | None = None
+    #: In-memory files that replace the disk below the folders they own (see specs/overlay.py).
+    overlay: Overlay | None = None
     _path_cache: dict[tuple[Path, str], LocalPath] = field(default_factory=dict, repr=False)
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
@@ -167,7 +170,8 @@ class Project:
             if resolved.exists and not resolved.is_dir:
                 # many deployments share one conda file: parse each file once per run
                 return self.memo(("conda-file", resolved.path),
-                                 lambda: load_conda_file(resolved.path, display_path(resolved.path))[0])
+                                 lambda: load_conda_file(resolved.path, display_path(resolved.path),
+                                                         self.read_overlay(resolved.path))[0])
         return None
 
     def model_size(self, deployment: Loaded[OnlineDeploymentBase]) -> tuple[int, str] | None:
@@ -273,6 +277,10 @@ class Project:
         name = deployment.spec.endpoint_name
         return self.groups.get(name.lower()) if name else None
 
+    def read_overlay(self, path: Path | str) -> str | None:
+        """The in-memory text of ``path`` when the run has an overlay that holds it."""
+        return self.overlay.text(path) if self.overlay is not None else None
+
     def local_path(self, owner: Loaded[Any], raw: str) -> LocalPath:
         """Resolve a path written in ``owner``'s YAML file (relative to that file)."""
         base = owner.doc.path.parent
@@ -283,7 +291,10 @@ class Project:
             real = Path(os.path.realpath(path))
             root = Path(os.path.realpath(self.root))
             inside = real == root or root in real.parents
-            cached = LocalPath(raw, path, path.exists(), inside, path.is_dir())
+            if self.overlay is not None and self.overlay.covers(path):
+                cached = LocalPath(raw, path, self.overlay.exists(path), inside, self.overlay.is_dir(path))
+            else:
+                cached = LocalPath(raw, path, path.exists(), inside, path.is_dir())
             self._path_cache[key] = cached
         return cached
 

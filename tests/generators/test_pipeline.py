@@ -11,7 +11,7 @@ import pytest
 from amlforge.generators.pipeline import MANIFEST, generate_project
 from amlforge.policies.engine import lint_paths
 from tests.conftest import run_cli
-from tests.generators.conftest import EXAMPLES, SHOWCASE
+from tests.generators.conftest import EXAMPLES, SHOWCASE, SPEC_IDS, SPECS
 
 
 @pytest.fixture
@@ -208,3 +208,53 @@ def test_write_files_atomic_writes_all_or_leaves_the_old_files(tmp_path: Path) -
         raise AssertionError("writing under a file should fail")
     assert (tmp_path / "a.txt").read_text() == "new\n"  # nothing renamed before everything was staged
     assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
+def test_the_in_memory_self_check_finds_what_lint_finds_on_the_written_files(spec: Path, tmp_path: Path) -> None:
+    """The self-check lints the output before it exists (an in-memory overlay); after the
+    write, linting the folder on disk must give the same findings at the same places."""
+    from amlforge.generators.inputs import read_inputs
+    from amlforge.generators.pipeline import render_files, self_check
+    from amlforge.generators.writer import write_files_atomic
+    from amlforge.policies.config import load_config
+    from amlforge.specs.loader import find_root
+    from amlforge.specs.project_spec import load_spec
+
+    root = tmp_path / spec.parent.name
+    shutil.copytree(spec.parent, root, ignore=shutil.ignore_patterns("generated"))
+    (root / "generated" / "azureml").mkdir(parents=True)
+    (root / "generated" / "azureml" / "left-over.yml").write_text("endpoint_name: [\n")  # replaced by the run
+    loaded = load_spec(root / "amlforge.yaml")
+    inputs = read_inputs(loaded, root / "generated")
+    files = render_files(inputs)
+    before = self_check(inputs, root, root / "generated", files)
+    (root / "generated" / "azureml" / "left-over.yml").unlink()
+    write_files_atomic({root / "generated" / rel: text for rel, text in files.items()})
+    _, config = load_config(find_root([root]))
+    after = lint_paths([root / "generated" / "azureml"], profile=loaded.spec.target.profile,
+                       config_file=Path(config) if config else None).findings
+    assert [str(f) for f in before] == [str(f) for f in after]
+    assert all(f.severity.value != "error" for f in before)
+
+
+def test_several_specs_run_in_one_process_each_into_its_own_folder(project: Path, tmp_path: Path) -> None:
+    other = tmp_path / "project" / "other"
+    shutil.copytree(EXAMPLES / "kubernetes", other, ignore=shutil.ignore_patterns("*.yml", "generated"))
+    broken = tmp_path / "project" / "broken"
+    broken.mkdir()
+    (broken / "amlforge.yaml").write_text("endpoints: [\n")
+    result = run_cli("generate", "amlforge.yaml", "other/amlforge.yaml", "-o", "gen", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert (project / "gen" / "azureml" / "sklearn-iris-bg.endpoint.yml").is_file()
+    assert (other / "gen" / "arm" / "azuredeploy.json").is_file()
+    assert result.stderr.count("wrote ") == 2
+    check = run_cli("generate", "--check", "amlforge.yaml", "other/amlforge.yaml", "broken/amlforge.yaml",
+                    "-o", "gen", cwd=project)
+    # the bad spec is reported with its place and exit 2; the others are still checked
+    assert check.returncode == 2
+    assert "broken/amlforge.yaml:2:1: error:" in check.stderr and "Traceback" not in check.stderr
+    assert check.stderr.count("are up to date") == 2
+    absolute = run_cli("generate", "amlforge.yaml", "other/amlforge.yaml", "-o", str(tmp_path / "one"), cwd=project)
+    assert absolute.returncode == 2 and "several specs would all write into it" in absolute.stderr
+    assert not (tmp_path / "one").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from tests.conftest import ROOT, run_cli
+from tests.generators.conftest import EXAMPLES
 
 
 def test_hook_definition() -> None:
@@ -26,6 +27,30 @@ def test_hook_entry_on_a_mixed_change(tmp_path: Path) -> None:
     (tmp_path / ".github" / "ci.yml").write_text("on: push\njobs: {}\n")
     (tmp_path / "conda.yaml").write_text("name: env\ndependencies:\n  - python=3.11\n")
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    entry = hooks[0]["entry"].split()[1:]
+    entry = next(h for h in hooks if h["id"] == "amlforge-lint")["entry"].split()[1:]
     result = run_cli(*entry, ".github/ci.yml", "conda.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_generate_check_hook_on_changed_specs(tmp_path: Path) -> None:
+    """pre-commit passes the changed amlforge.yaml files; each is checked against its own folder."""
+    import shutil
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hook = next(h for h in hooks if h["id"] == "amlforge-generate-check")
+    files = re.compile(hook["files"])
+    assert files.search("amlforge.yaml") and files.search("svc/a/amlforge.yml")
+    assert not files.search("my-amlforge.yaml") and not files.search("deploy/blue.yml")
+    (tmp_path / ".git").mkdir()
+    for name in ("a", "b"):
+        shutil.copytree(EXAMPLES / "sklearn-blue-green", tmp_path / name, ignore=shutil.ignore_patterns("*.yml"))
+        assert run_cli("generate", f"{name}/amlforge.yaml", "-o", f"{name}/generated", cwd=tmp_path).returncode == 0
+    entry = hook["entry"].split()[1:]
+    clean = run_cli(*entry, "a/amlforge.yaml", "b/amlforge.yaml", cwd=tmp_path)
+    assert clean.returncode == 0, clean.stderr
+    spec = tmp_path / "b" / "amlforge.yaml"
+    spec.write_text(spec.read_text().replace("instance_count: 3", "instance_count: 2", 1))
+    stale = run_cli(*entry, "a/amlforge.yaml", "b/amlforge.yaml", cwd=tmp_path)
+    assert stale.returncode == 1
+    assert "--- a/azureml/sklearn-iris-bg.blue.deployment.yml" in stale.stdout
+    assert "b/generated are stale" in stale.stderr and "a/generated are up to date" in stale.stderr
