@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from amlforge.errors import Location, UserInputError
 from amlforge.generators.inputs import ARM_DIR, BICEP_DIR, DOCKER_DIR, YAML_DIR, Inputs, read_inputs, relative_posix
 from amlforge.generators.writer import write_files_atomic
+from amlforge.specs.loader import GENERATED_MANIFEST
 
 if TYPE_CHECKING:
     from amlforge.policies.registry import Finding
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
 #: Targets of ``--only``, in output order.
 TARGETS = ("yaml", "arm", "bicep", "docker")
 _FOLDERS = {"yaml": YAML_DIR, "arm": ARM_DIR, "bicep": BICEP_DIR, "docker": DOCKER_DIR}
-#: Lists the files a run generated, so that a later run can remove the ones it no longer makes.
-MANIFEST = ".amlforge-generated.json"
+#: Lists the files a run generated, so that a later run can remove the ones it no longer makes
+#: (and ``amlforge lint`` skips them when it lints their spec).
+MANIFEST = GENERATED_MANIFEST
 
 
 def parse_targets(value: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -15,9 +15,9 @@ from pathlib import Path
 from amlforge.errors import Location
 from amlforge.policies.config import LintConfig
 from amlforge.policies.registry import Finding, Registry, Rule, Severity, Violation, load_catalog
-from amlforge.specs.loader import LoadOptions, LoadProblem, load_project
+from amlforge.specs.loader import PROJECT_SPEC, LoadOptions, LoadProblem, load_project
 from amlforge.specs.overlay import Overlay
-from amlforge.specs.project import Project
+from amlforge.specs.project import Document, Project
 
 _SUPPRESS = re.compile(r"#\s*amlforge:\s*(ignore|ignore-file)\[([A-Za-z0-9_,\s-]+)\]")
 UNUSED_SUPPRESSION = "AML009"
@@ -141,7 +141,44 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
         raw.append(_problem_finding(registry, problem))
     for r, v in run_checks(project, active):
         raw.append(_finding(r, v.location, v.message, v.hint, v.severity))
-    return finish(raw, project, config, registry, files=len(project.documents) + _failed_files(result.problems))
+    for doc in project.documents:
+        if doc.kind == PROJECT_SPEC and doc.spec is not None:
+            raw.extend(_lint_spec(doc, project, registry, active, config, load))
+    unique = list(dict.fromkeys(raw))  # a conda file or score.py that a spec and YAML of the run share
+    return finish(unique, project, config, registry, files=len(project.documents) + _failed_files(result.problems))
+
+
+_PROFILES = ("dev", "test", "prod")
+
+
+def _lint_spec(doc: Document, project: Project, registry: Registry, active: list[Rule], config: LintConfig,
+               load: LoadOptions) -> list[Finding]:
+    """Findings of an ``amlforge.yaml``: its az-ml YAML rendered in memory, linted, and every
+    finding pointed back at the spec line its value came from (generators/virtual.py).
+
+    The spec's ``target.profile`` applies when it is stricter than the run's.
+    """
+    import dataclasses
+
+    from amlforge.errors import UserInputError
+    from amlforge.generators.virtual import input_problem_code, render_virtual
+
+    try:
+        virtual = render_virtual(doc)
+    except UserInputError as e:
+        return [_problem_finding(registry, LoadProblem(input_problem_code(e), e.location or doc.source.locate(()),
+                                                       e.message, e.hint))]
+    spec_profile = doc.spec.target.profile
+    profile = max(load.profile, spec_profile, key=lambda p: _PROFILES.index(p) if p in _PROFILES else -1)
+    options = dataclasses.replace(load, overlay=virtual.overlay, profile=profile, overrides=(), skip_unknown=False)
+    result = load_project([virtual.yaml_dir], options)
+    rendered = result.project
+    rendered.options.update(project.options)
+    rendered.quota = project.quota
+    sources = {d.display: d.source for d in rendered.documents}
+    found = [_problem_finding(registry, p) for p in result.problems]
+    found += [_finding(r, v.location, v.message, v.hint, v.severity) for r, v in run_checks(rendered, active)]
+    return [virtual.relocate(f, sources.get(f.location.file)) for f in found]
 
 
 def lint_paths(paths: Sequence[Path | str], **options: Any) -> LintReport:

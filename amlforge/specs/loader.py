@@ -449,7 +449,11 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
     problems: list[LoadProblem] = []
     seen: set[Path] = set()
     any_yaml = False
-    for path, explicit in discover(given, options.overlay):
+    found = list(discover(given, options.overlay))
+    generated = _generated_from_specs_of_the_run(found)
+    for path, explicit in found:
+        if not explicit and path in generated:
+            continue  # linted through its amlforge.yaml, at the spec's lines
         explicit = explicit and not options.skip_unknown
         absolute = Path(os.path.abspath(path))
         if absolute in seen:
@@ -494,6 +498,41 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
             "amlforge recognises files by their $schema line or their keys (endpoint_name, instance_type, ...)",
         )
     return LoadResult(project, problems)
+
+
+#: Written by ``amlforge generate`` in its output folder: the spec and the files it generated.
+GENERATED_MANIFEST = ".amlforge-generated.json"
+
+
+def _generated_from_specs_of_the_run(found: Sequence[tuple[Path, bool]]) -> set[Path]:
+    """Files that ``amlforge generate`` wrote from a spec that this run lints too.
+
+    A folder with ``amlforge.yaml`` and its ``generated/`` output would otherwise report each
+    finding twice: once in the generated file and once at the spec's line.
+    """
+    import json
+
+    specs = {Path(os.path.abspath(p)) for p, _ in found if p.name in _PROJECT_SPEC_NAMES}
+    if not specs:
+        return set()
+    skipped: set[Path] = set()
+    manifests: dict[Path, set[Path]] = {}
+    for path, explicit in found:
+        out = path.parent.parent
+        if explicit or out in manifests:
+            continue
+        manifests[out] = set()
+        try:
+            data = json.loads((out / GENERATED_MANIFEST).read_text(encoding="utf-8"))
+            spec = Path(os.path.normpath(os.path.join(os.path.abspath(out), str(data["spec"]))))
+            files = [out / f for f in data["files"] if isinstance(f, str)]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if spec in specs:
+            manifests[out] = set(files)
+    for listed in manifests.values():
+        skipped |= listed
+    return skipped
 
 
 def _read_document(path: Path, explicit: bool, options: LoadOptions, problems: list[LoadProblem]) -> Document | None:

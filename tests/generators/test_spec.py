@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,16 @@ def test_loader_recognises_the_spec_by_name_and_schema(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("")
     good = write(tmp_path, MINIMAL)
     report = lint_paths([good], root=tmp_path)
-    assert report.findings == [] and report.project.documents[0].kind == "project_spec"
+    assert report.project.documents[0].kind == "project_spec"
+    # the spec's az-ml YAML is linted too: the files it names do not exist yet
+    assert [(f.rule, f.location.line, f.location.column) for f in report.findings] == [("AML106", 4, 94)]
+    shutil.copy(EXAMPLES / "sklearn-blue-green" / "environment" / "conda.yaml", tmp_path / "conda.yaml")
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model.pkl").write_bytes(b"x")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "score.py").write_text("def init():\n    pass\n\n\ndef run(data):\n    return data\n")
+    report = lint_paths([good], root=tmp_path)
+    assert report.findings == [], [str(f) for f in report.findings]
     other = write(tmp_path, "$schema: ./amlforge.schema.json\n" + MINIMAL.replace("model: iris,", "model: irs,"),
                   "project.yml")
     report = lint_paths([other], root=tmp_path)
@@ -145,8 +155,11 @@ def test_loader_recognises_the_spec_by_name_and_schema(tmp_path: Path) -> None:
 
 
 def test_linting_an_example_folder_does_not_count_its_spec_twice() -> None:
+    """The spec's rendered YAML is linted on its own: its endpoint does not clash with the
+    hand-written YAML of the same endpoint beside it, and its findings are at its lines."""
     report = lint_paths([EXAMPLES / "sklearn-blue-green"])
-    assert not any(f.location.file.endswith("amlforge.yaml") for f in report.findings)
+    at_spec = [(f.rule, f.location.line) for f in report.findings if f.location.file.endswith("amlforge.yaml")]
+    assert at_spec == [("AML202", 33), ("AML202", 59)]  # the two instance_type lines
     assert [d.kind for d in report.project.documents].count("project_spec") == 1
     assert len(report.project.deployments) == 2
 
