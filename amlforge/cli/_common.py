@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -79,3 +80,27 @@ def parse_pairs(values: tuple[str, ...], option: str) -> list[tuple[str, str]]:
             raise UserInputError(f"{option} value for '{key}' contains a newline", None, "pass a one-line value")
         out.append((key.strip(), rest))
     return out
+
+
+def pack_options(func: F) -> F:
+    """``--policy`` and ``--config`` for commands that show the rules of a run (rules, explain)."""
+    func = click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+                        help="Configuration file whose 'policies' packs are included "
+                             "(default: .amlforge.toml or pyproject.toml of this project).")(func)
+    return click.option("--policy", "policies", multiple=True, metavar="PACK",
+                        help="Include a policy pack: a YAML file or builtin:NAME (repeatable).")(func)
+
+
+def run_registry(policies: tuple[str, ...] = (), config_file: Path | None = None) -> Any:
+    """The catalog plus the policy packs that ``amlforge lint`` would run here: those of the
+    project's configuration (found from the working directory) and ``policies``."""
+    from amlforge.policies.engine import configure
+    from amlforge.policies.registry import load_catalog
+
+    registry = load_catalog()
+    _, config, _ = configure([Path(".")], config_file=config_file, policies=policies)
+    if not config.policies:
+        return registry
+    from amlforge.policies.packs import registry_with_packs
+
+    return registry_with_packs(registry, config.policies)

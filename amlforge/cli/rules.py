@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-from amlforge.cli._common import handle_errors
+from amlforge.cli._common import handle_errors, pack_options, run_registry
 
 
 @click.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--area", default=None, help="Only one area (input, spec, capacity, traffic, environment, ...).")
+@click.option("--area", default=None, help="Only one area (input, spec, capacity, traffic, environment, ...; user: policy packs).")
+@pack_options
 @handle_errors
-def command(fmt: str, area: str | None) -> None:
-    """List every rule: ID, name, default severity and what it prevents."""
-    from amlforge.policies.registry import load_catalog
+def command(fmt: str, area: str | None, policies: tuple[str, ...], config_file: Path | None) -> None:
+    """List every rule: ID, name, default severity and what it prevents.
 
-    rules = [r for r in load_catalog() if area is None or r.area == area]
+    The policy packs of the project's configuration ('policies') and of --policy are listed
+    with the catalog, as lint runs them.
+    """
+    rules = [r for r in run_registry(policies, config_file) if area is None or r.area == area]
     if fmt == "json":
         click.echo(json.dumps([{"id": r.id, "name": r.name, "severity": r.severity.value, "area": r.area,
                                 "prevents": list(r.prevents), "summary": r.summary, "profiles": list(r.profiles)}

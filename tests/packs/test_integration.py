@@ -122,3 +122,18 @@ def test_pack_rule_docs(project: Path) -> None:
     [rule] = pack_rules(load_pack(str(project / "pack.yaml")))
     assert rule.area == "user" and rule.options["docs"] == "https://wiki.contoso.example/ml-policies"
     assert "## What it does" in rule.doc and "https://wiki.contoso.example/ml-policies" in rule.doc
+
+
+def test_rules_and_explain_show_the_packs_of_the_project(project: Path) -> None:
+    listing = run_cli("rules", "--format", "json", "--area", "user", cwd=project)
+    assert listing.returncode == 0, listing.stderr
+    assert [(r["id"], r["name"]) for r in json.loads(listing.stdout)] == [("AML901", "unapproved-instance-type")]
+    explained = run_cli("explain", "AML901", cwd=project)
+    assert explained.returncode == 0 and "unapproved-instance-type" in explained.stdout
+    assert "policy pack" in explained.stdout
+    builtin = run_cli("rules", "--policy", "builtin:production", cwd=project)
+    assert "AML990" in builtin.stdout and "AML901" in builtin.stdout
+    elsewhere = run_cli("explain", "AML901", cwd=project.parent)  # no configuration there
+    assert elsewhere.returncode == 2 and "pass the pack with --policy" in elsewhere.stderr
+    bad = run_cli("rules", "--policy", "builtin:nope", cwd=project)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
