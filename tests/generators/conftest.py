@@ -48,3 +48,14 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Any:
         return cache[key]
 
     return get
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the blue/green example with only its spec and the files it names."""
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(EXAMPLES / "sklearn-blue-green", root, ignore=shutil.ignore_patterns("*.yml"))
+    (root / "pyproject.toml").write_text("")
+    return root

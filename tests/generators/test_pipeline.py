@@ -14,15 +14,6 @@ from tests.conftest import run_cli
 from tests.generators.conftest import EXAMPLES, SHOWCASE, SPEC_IDS, SPECS
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the blue/green example with only its spec and the files it names."""
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLES / "sklearn-blue-green", root, ignore=shutil.ignore_patterns("*.yml"))
-    (root / "pyproject.toml").write_text("")
-    return root
-
-
 def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 

@@ -13,14 +13,6 @@ from tests.conftest import run_cli
 from tests.generators.conftest import EXAMPLES, SHOWCASE
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLES / "sklearn-blue-green", root, ignore=shutil.ignore_patterns("*.yml"))
-    (root / "pyproject.toml").write_text("")
-    return root
-
-
 def edit(spec: Path, *changes: tuple[str, str]) -> list[str]:
     text = spec.read_text()
     for old, new in changes:

@@ -226,6 +226,18 @@ def environment_change(base: Project, before: Loaded[Any], head: Project, after:
     return None
 
 
+def changed_in_place(project: Project, change: Any) -> Iterator[tuple[Loaded[Any], str, int | None]]:
+    """Deployments under review (same endpoint, same name) whose ``change(base, before, head,
+    after)`` is not None: each with that description and its live traffic share (None: unknown)."""
+    context = base_of(project)
+    if context is None:
+        return
+    for before, after in pairs(context, project):
+        what = change(context.base, before, project, after)
+        if what is not None:
+            yield after, what, share(project, after)
+
+
 def changed_aspects(base: Project, before: Loaded[Any], head: Project, after: Loaded[Any]) -> list[str]:
     """The aspects of a deployment that change between base and head, in :data:`ASPECT_KEYS` order."""
     a, b = raw(before), raw(after)
@@ -263,6 +275,7 @@ __all__ = [
     "ReviewContext",
     "base_of",
     "changed_aspects",
+    "changed_in_place",
     "deployments",
     "endpoints",
     "environment_change",

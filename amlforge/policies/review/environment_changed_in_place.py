@@ -40,21 +40,14 @@ instance_count: 3
 from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
-from amlforge.policies.review._context import base_of, environment_change, pairs, share
+from amlforge.policies.review._context import changed_in_place, environment_change
 from amlforge.specs.project import Project
 
 
 @rule("AML807", "environment-changed-in-place", Severity.WARNING)
 def check(project: Project) -> Iterator[Violation]:
-    context = base_of(project)
-    if context is None:
-        return
-    for before, after in pairs(context, project):
-        change = environment_change(context.base, before, project, after)
-        if change is None:
-            continue
+    for after, change, live in changed_in_place(project, environment_change):
         name = after.spec.name
-        live = share(project, after)
         serving = (f"the instances that serve {live}% of live traffic" if live else
                    "the instances that serve its callers" if live is None else "its instances (0% live traffic now)")
         anchor = after.at("environment") if after.at("environment").spelled_out else after.at("name")

@@ -38,21 +38,14 @@ instance_count: 3
 from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
-from amlforge.policies.review._context import base_of, model_change, pairs, share
+from amlforge.policies.review._context import changed_in_place, model_change
 from amlforge.specs.project import Project
 
 
 @rule("AML806", "model-changed-in-place", Severity.WARNING)
 def check(project: Project) -> Iterator[Violation]:
-    context = base_of(project)
-    if context is None:
-        return
-    for before, after in pairs(context, project):
-        change = model_change(context.base, before, project, after)
-        if change is None:
-            continue
+    for after, change, live in changed_in_place(project, model_change):
         name = after.spec.name
-        live = share(project, after)
         serving = (f"the {live}% of live traffic it serves" if live else
                    "all its callers" if live is None else "its callers (0% live traffic now)")
         yield Violation(after.at("model"),
