@@ -6,6 +6,7 @@ The engine, not the rules, turns places into file:line:col, applies the configur
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -176,8 +177,13 @@ def _lint_spec(doc: Document, project: Project, registry: Registry, active: list
     rendered.options.update(project.options)
     rendered.quota = project.quota
     sources = {d.display: d.source for d in rendered.documents}
+    key = Path(os.path.relpath(os.path.abspath(doc.path), project.root)).as_posix()
+    project.rendered[key] = rendered
     found = [_problem_finding(registry, p) for p in result.problems]
-    found += [_finding(r, v.location, v.message, v.hint, v.severity) for r, v in run_checks(rendered, active)]
+    from amlforge.policies.review._context import reviewing_rendered
+
+    with reviewing_rendered(key):  # under review, compare with the same spec at the base
+        found += [_finding(r, v.location, v.message, v.hint, v.severity) for r, v in run_checks(rendered, active)]
     return [virtual.relocate(f, sources.get(f.location.file)) for f in found]
 
 

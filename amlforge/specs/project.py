@@ -145,6 +145,9 @@ class Project:
     quota: QuotaSpec | None = None
     #: In-memory files that replace the disk below the folders they own (see specs/overlay.py).
     overlay: Overlay | None = None
+    #: The projects ``amlforge lint`` rendered from the run's amlforge.yaml files, by the spec's
+    #: path relative to ``root`` (``amlforge review`` compares them with the base's).
+    rendered: dict[str, Project] = field(default_factory=dict)
     _path_cache: dict[tuple[Path, str], LocalPath] = field(default_factory=dict, repr=False)
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 

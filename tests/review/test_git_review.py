@@ -229,3 +229,32 @@ def test_new_unreadable_file_exits_2(repo: Repo) -> None:
     repo.write("blue.yml", deployment("blue").replace("instance_count: 3", "instance_count: [3"))
     review = review_paths([repo.path], base="main")
     assert [f.rule for f in review.new if f.fatal] == ["AML002"] and review.exit_code == 2
+
+
+def test_a_spec_is_reviewed_through_the_yaml_it_generates(tmp_path: Path) -> None:
+    """A project kept as amlforge.yaml gets the risky-change rules too, at the spec's lines."""
+    import shutil
+
+    r = Repo(tmp_path / "spec-project")
+    example = ROOT / "examples" / "sklearn-blue-green"
+    shutil.copytree(example, r.path, ignore=shutil.ignore_patterns("*.yml", "train.py", "README.md"),
+                    dirs_exist_ok=True)
+    r.commit("base: blue 90 / green 10 from amlforge.yaml")
+    spec = (r.path / "amlforge.yaml").read_text()
+    r.write("amlforge.yaml", spec.replace("      blue: 90\n      green: 10", "      blue: 40\n      green: 60")
+            .replace("instance_type: Standard_F4s_v2", "instance_type: Standard_F8s_v2", 1))
+    review = review_paths([r.path], base="main")
+    risky = sorted((f.rule, Path(f.location.file).name, f.location.line) for f in review.risky)
+    lines = (r.path / "amlforge.yaml").read_text().splitlines()
+    blue_sku = next(i for i, line in enumerate(lines, 1) if "Standard_F8s_v2" in line)
+    assert ("AML803", "amlforge.yaml", blue_sku) in risky, risky  # a create-only change, in place
+    assert any(rule == "AML801" and name == "amlforge.yaml" for rule, name, _ in risky), risky
+    assert all(name == "amlforge.yaml" for _, name, _ in risky)
+    assert review.exit_code == 1
+    # a new spec: nothing to compare with, so no risky change
+    r.commit("shift traffic")
+    shutil.copytree(r.path / "onlinescoring", r.path / "other" / "onlinescoring")
+    shutil.copytree(r.path / "model", r.path / "other" / "model")
+    shutil.copytree(r.path / "environment", r.path / "other" / "environment")
+    r.write("other/amlforge.yaml", spec.replace("sklearn-iris-bg", "other-ep"))
+    assert [f.rule for f in review_paths([r.path], base="main").risky] == []

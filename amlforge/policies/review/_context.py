@@ -57,6 +57,23 @@ def reviewing(context: ReviewContext) -> Iterator[ReviewContext]:
         _CURRENT.reset(token)
 
 
+@contextlib.contextmanager
+def reviewing_rendered(spec: str) -> Iterator[None]:
+    """While the YAML rendered from the spec at ``spec`` (relative to the root) is linted under
+    review, compare it with the YAML rendered from the same spec at the base (an empty project
+    when the base has no such spec)."""
+    context = _CURRENT.get()
+    if context is None:
+        yield
+        return
+    base = context.base.rendered.get(spec) or Project(root=context.base.root, profile=context.base.profile)
+    token = _CURRENT.set(ReviewContext(base, context.ref))
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
 def base_of(project: Project) -> ReviewContext | None:
     """The review the project is linted in, or None outside ``amlforge review``."""
     context = _CURRENT.get()
@@ -285,6 +302,7 @@ __all__ = [
     "pairs",
     "raw",
     "reviewing",
+    "reviewing_rendered",
     "share",
     "traffic",
 ]
