@@ -18,6 +18,7 @@ import click
 
 from amlforge.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, handle_errors
 
+
 def _options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The options every subcommand shares."""
     decorators = [
@@ -43,6 +44,9 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "broken connection, with azure-core's exponential backoff."),
         click.option("--poll-interval", type=click.FloatRange(0.01, 600), default=5.0, show_default=True,
                      help="Seconds between status polls when Azure sends no Retry-After."),
+        click.option("--no-preflight", is_flag=True,
+                     help="Skip the pre-flight reads (resource group, Microsoft.MachineLearningServices "
+                          "registration, workspace) made before the ARM call; see docs/azure.md."),
     ]
     for decorator in reversed(decorators):
         f = decorator(f)
@@ -97,6 +101,7 @@ def _prepare(source: Path, subscription: str | None, resource_group: str | None,
     from amlforge.integrations.azure import require
     from amlforge.integrations.azure.arm import Target, check_names, default_deployment_name, load_input
     from amlforge.integrations.azure.credentials import arm_endpoint as resolve_endpoint
+    from amlforge.integrations.azure.preflight import target_region
 
     require("azure.core", "azure.mgmt.core", "azure.mgmt.resource.deployments")
     endpoint = resolve_endpoint(arm_endpoint)
@@ -104,8 +109,21 @@ def _prepare(source: Path, subscription: str | None, resource_group: str | None,
     name = deployment_name or default_deployment_name()
     sub, rg = check_names(subscription or dep.subscription, resource_group or dep.resource_group, name)
     target = Target(sub, rg, name, endpoint, "Complete" if mode.lower() == "complete" else "Incremental",
-                    max_retries, poll_interval)
+                    max_retries, poll_interval, region=target_region(dep)[0] or "")
     return dep, target
+
+
+def _preflight(dep: Any, target: Any, operation: str, skip: bool) -> None:
+    """The pre-flight reads before the ARM call (docs/azure.md): a failed check exits 2, the rest are notes."""
+    if skip:
+        return
+    from amlforge.integrations.azure.preflight import preflight
+
+    report = preflight(dep, target, operation)
+    if report.passed:
+        click.echo(report.summary(), err=True)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
 
 
 def _where(dep: Any, target: Any) -> str:
@@ -119,19 +137,26 @@ def _where(dep: Any, target: Any) -> str:
 @_azure_command
 def validate_command(source: Path, subscription: str | None, resource_group: str | None,
                      parameters_file: Path | None, deployment_name: str | None, mode: str,
-                     arm_endpoint: str | None, max_retries: int, poll_interval: float, fmt: str) -> None:
+                     arm_endpoint: str | None, max_retries: int, poll_interval: float, no_preflight: bool,
+                     fmt: str) -> None:
     """Ask ARM whether the template would be accepted (syntax, parameters, provider preflight).
 
     Nothing is created. Same as 'az deployment group validate'.
 
+    Before the ARM call, pre-flight reads check that the resource group, the
+    Microsoft.MachineLearningServices registration and the workspace are there (--no-preflight
+    skips them; a read you may not make is a note, not an error).
+
     Exit codes: 0 valid, 1 ARM rejected the template, 2 the question could not be asked (bad
-    input, no credentials or permission, unknown subscription or group, throttling, network).
+    input, no credentials or permission, unknown subscription or group, a failed pre-flight
+    check, throttling, network).
     """
     from amlforge.integrations.azure.arm import deployments_client, validate
 
     dep, target = _prepare(source, subscription, resource_group, parameters_file, deployment_name, mode,
                            arm_endpoint, max_retries, poll_interval)
     click.echo(f"validating {_where(dep, target)}", err=True)
+    _preflight(dep, target, "validate", no_preflight)
     with deployments_client(target) as client:
         result = validate(client, dep, target)
     if fmt == "json":
@@ -151,20 +176,25 @@ def validate_command(source: Path, subscription: str | None, resource_group: str
 @_azure_command
 def what_if_command(source: Path, subscription: str | None, resource_group: str | None,
                     parameters_file: Path | None, deployment_name: str | None, mode: str,
-                    arm_endpoint: str | None, max_retries: int, poll_interval: float, fmt: str) -> None:
+                    arm_endpoint: str | None, max_retries: int, poll_interval: float, no_preflight: bool,
+                    fmt: str) -> None:
     """Show what deploying the template would change, per resource.
 
     + create, ~ modify (with the property diff), - delete (complete mode only), = no change,
     * ignore (resources of the group the template does not name, incremental mode),
     ! deploy (what-if cannot predict the properties). Nothing is changed.
 
-    Exit codes: 0 shown, 1 ARM rejected the template, 2 the question could not be asked.
+    Pre-flight reads run first, as for validate (--no-preflight skips them).
+
+    Exit codes: 0 shown, 1 ARM rejected the template, 2 the question could not be asked (a failed
+    pre-flight check among others).
     """
     from amlforge.integrations.azure.arm import deployments_client, what_if
 
     dep, target = _prepare(source, subscription, resource_group, parameters_file, deployment_name, mode,
                            arm_endpoint, max_retries, poll_interval)
     click.echo(f"what-if {_where(dep, target)}", err=True)
+    _preflight(dep, target, "what-if", no_preflight)
     with deployments_client(target) as client:
         summary = what_if(client, dep, target)
     if fmt == "json":
@@ -221,16 +251,17 @@ def _lint_gate(dep: Any, projects: tuple[Path, ...]) -> None:
 @_azure_command
 def deploy_command(source: Path, subscription: str | None, resource_group: str | None,
                    parameters_file: Path | None, deployment_name: str | None, mode: str,
-                   arm_endpoint: str | None, max_retries: int, poll_interval: float,
+                   arm_endpoint: str | None, max_retries: int, poll_interval: float, no_preflight: bool,
                    projects: tuple[Path, ...], timeout: float) -> None:
     """Lint the project, then create or update the ARM deployment and follow it to the end.
 
-    Refuses to deploy (exit 1, nothing sent to Azure) when lint finds errors. Progress is
-    printed while ARM runs the deployment.
+    Refuses to deploy (exit 1, nothing sent to Azure) when lint finds errors. Pre-flight reads
+    then run as for validate (--no-preflight skips them). Progress is printed while ARM runs the
+    deployment.
 
     Exit codes: 0 deployed, 1 lint found errors, ARM rejected the template, or the deployment
     failed; 2 the question could not be asked (bad input, no credentials or permission, unknown
-    subscription or group, throttling, network, --timeout passed).
+    subscription or group, a failed pre-flight check, throttling, network, --timeout passed).
     """
     from amlforge.integrations.azure.arm import deploy, deployments_client
 
@@ -242,6 +273,7 @@ def deploy_command(source: Path, subscription: str | None, resource_group: str |
         click.echo(f"note: ARM cannot upload files: the folders of {', '.join(uploads)} must already be at their "
                    "URIs (see docs/generate.md)", err=True)
     click.echo(f"deploying '{target.deployment_name}': {_where(dep, target)}", err=True)
+    _preflight(dep, target, "deploy", no_preflight)
     state = {"last": "", "at": -1e9}
 
     def progress(status: str, seconds: float) -> None:

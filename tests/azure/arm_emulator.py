@@ -42,6 +42,39 @@ shape comes from:
   type ``Microsoft.MachineLearningServices/vmFamily/usages``, name "Standard DSv2 Family Cluster
   Dedicated vCPUs"; workspace and compute rows; low-priority rows with limit -1; the regional
   "Total Cluster Dedicated Regional vCPUs" row of type ``dedicatedCores/usages``).
+- Pre-flight reads of amlforge (``azure.mgmt.resource.resources.ResourceManagementClient`` of
+  azure-mgmt-resource 26.0.0, default api-version 2025-04-01; its generated
+  ``azure/mgmt/resource/resources/operations/_operations.py``, where each of the three accepts 200
+  only and maps 404 to ``ResourceNotFoundError``):
+
+  - ``build_resource_groups_get_request``: ``GET /subscriptions/{sub}/resourcegroups/{rg}`` ->
+    ``{"id": "/subscriptions/{sub}/resourceGroups/{rg}", "name", "location", "properties":
+    {"provisioningState": "Succeeded"}}`` (the ``ResourceGroup`` definition of Azure/azure-rest-api-specs
+    ``specification/resources/resource-manager/Microsoft.Resources/resources/stable/2025-04-01/resources.json``
+    and the example ``.../Microsoft.Resources/stable/2021-04-01/examples/CreateResourceGroup.json``);
+    a missing group is 404 ``ResourceGroupNotFound`` "Resource group '{rg}' could not be found."
+  - ``build_providers_get_request``: ``GET /subscriptions/{sub}/providers/{namespace}`` ->
+    ``{"id", "namespace", "registrationState", "registrationPolicy": "RegistrationRequired",
+    "resourceTypes": [{"resourceType", "locations", "apiVersions"}]}`` (the ``Provider`` definition
+    of that resources.json and ``examples/GetProvider.json`` of 2021-04-01, whose state is
+    "Registering"; "Registered" and "NotRegistered" are the other states ``az provider show``
+    reports: Microsoft Learn, azure-resource-manager/management/resource-providers-and-types).
+  - ``build_resources_get_by_id_request``: ``GET /{resourceId}?api-version=...`` with the workspace id
+    ``/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}``
+    and the api-version amlforge passes (the template's, 2024-04-01) -> the workspace as in
+    ``specification/machinelearningservices/.../stable/2024-04-01/examples/Workspace/get.json``
+    (``id``, ``name``, ``type: Microsoft.MachineLearningServices/workspaces``, ``location``,
+    ``properties``); a missing workspace is ARM's 404 ``ResourceNotFound`` "The Resource
+    'Microsoft.MachineLearningServices/workspaces/{ws}' under resource group '{rg}' was not found. For
+    more details please go to https://aka.ms/ARMResourceNotFoundFix" (azure-resource-manager/
+    troubleshooting/error-not-found; quoted verbatim for other types in Azure/azqr#263 and
+    Azure-Samples/azure-search-openai-demo#80), and a missing group 404 ``ResourceGroupNotFound``.
+  - A read the caller may not make: 403 ``AuthorizationFailed`` "The client '...' with object id
+    '...' does not have authorization to perform action '{action}' over scope '{scope}' or the scope
+    is invalid. If access was recently granted, please refresh your credentials.", with the actions
+    ``Microsoft.Resources/subscriptions/resourcegroups/read`` (Azure/azure-cli#29802),
+    ``Microsoft.Resources/subscriptions/providers/read`` over the subscription
+    (hashicorp/terraform-provider-azurerm#2678) and ``Microsoft.MachineLearningServices/workspaces/read``.
 
 The what-if engine is a deliberately small model of ARM: it evaluates the expression functions the
 generated templates use (``parameters``, ``variables``, ``concat``, ``resourceId``, ``subscription()``,
@@ -76,6 +109,8 @@ FORBIDDEN_SUBSCRIPTION = "00000000-0000-0000-0000-0000000000f3"
 UNKNOWN_SUBSCRIPTION = "00000000-0000-0000-0000-0000000000e4"
 RESOURCE_GROUP = "rg-aml-examples"
 REGION = "westeurope"
+WORKSPACE = "aml-examples"
+ML_NAMESPACE = "Microsoft.MachineLearningServices"
 DEPLOYMENT_FAILED_MESSAGE = ("At least one resource deployment operation failed. Please list deployment operations "
                              "for details. Please see https://aka.ms/arm-deployment-operations for usage details.")
 
@@ -335,6 +370,14 @@ class Emulator:
         default_factory=lambda: {(SUBSCRIPTION, RESOURCE_GROUP.lower()): REGION})
     #: resource id (lower case) -> payload of the resources in the groups.
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: (sub, rg lower case) -> {workspace name lower case: location}: the Azure ML workspaces that
+    #: exist (kept apart from ``resources``: what-if compares those with the template).
+    workspaces: dict[tuple[str, str], dict[str, str]] = field(
+        default_factory=lambda: {(SUBSCRIPTION, RESOURCE_GROUP.lower()): {WORKSPACE: REGION}})
+    #: resource provider namespace (lower case) -> registrationState; others are "NotRegistered".
+    providers: dict[str, str] = field(default_factory=lambda: {ML_NAMESPACE.lower(): "Registered"})
+    #: Pre-flight reads answered 403 AuthorizationFailed: "resourceGroups", "providers", "workspaces".
+    forbidden_reads: set[str] = field(default_factory=set)
     #: (sub, region) -> usage rows of the ML usages API.
     usages: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     #: How many "Running"/202 answers a long-running operation gives before it ends.
@@ -462,6 +505,17 @@ class _Handler(BaseHTTPRequestHandler):
                 f"exceeded. Please try again after '{emu.throttle_retry_after}' seconds after additional tokens are "
                 "available. Refer to https://aka.ms/arm-throttling"), {"Retry-After": emu.throttle_retry_after})
         api = query["api-version"][0]
+        if self.command == "GET":
+            group = re.match(r"^/resourcegroups/([^/]+)$", rest, re.I)
+            if group:
+                return self._resource_group(sub, group.group(1))
+            provider = re.match(r"^/providers/([^/]+)$", rest, re.I)
+            if provider:
+                return self._provider(sub, provider.group(1))
+            workspace = re.match(r"^/resourcegroups/([^/]+)/providers/Microsoft\.MachineLearningServices/workspaces/"
+                                 r"([^/]+)$", rest, re.I)
+            if workspace:
+                return self._workspace(sub, workspace.group(1), workspace.group(2))
         usages = re.match(r"^/providers/Microsoft\.MachineLearningServices/locations/([^/]+)/usages$", rest, re.I)
         if usages and self.command == "GET":
             return self._usages(sub, usages.group(1).lower(), query)
@@ -635,6 +689,51 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Location": f"{self.emulator.endpoint}{self.path}"}
             return self._send(202, None, headers)
         return self._send(200, op.result)
+
+    # pre-flight reads (azure-mgmt-resource's ResourceManagementClient)
+    def _forbidden(self, kind: str, action: str, scope: str) -> bool:
+        if kind not in self.emulator.forbidden_reads:
+            return False
+        self._error(403, "AuthorizationFailed", (
+            "The client 'amlforge-test' with object id '11111111-1111-1111-1111-111111111111' does not have "
+            f"authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was "
+            "recently granted, please refresh your credentials."))
+        return True
+
+    def _resource_group(self, sub: str, rg: str) -> None:
+        if self._forbidden("resourceGroups", "Microsoft.Resources/subscriptions/resourcegroups/read",
+                           f"/subscriptions/{sub}/resourcegroups/{rg}"):
+            return
+        location = self.emulator.resource_groups.get((sub, rg.lower()))
+        if location is None:
+            return self._error(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+        self._send(200, {"id": f"/subscriptions/{sub}/resourceGroups/{rg}", "name": rg, "location": location,
+                         "properties": {"provisioningState": "Succeeded"}})
+
+    def _provider(self, sub: str, namespace: str) -> None:
+        if self._forbidden("providers", "Microsoft.Resources/subscriptions/providers/read", f"/subscriptions/{sub}"):
+            return
+        state = self.emulator.providers.get(namespace.lower(), "NotRegistered")
+        self._send(200, {"id": f"/subscriptions/{sub}/providers/{namespace}", "namespace": namespace,
+                         "registrationState": state, "registrationPolicy": "RegistrationRequired",
+                         "resourceTypes": [{"resourceType": "workspaces", "locations": ["West Europe", "East US"],
+                                            "apiVersions": ["2025-12-01", "2024-10-01", "2024-04-01"]}]})
+
+    def _workspace(self, sub: str, rg: str, name: str) -> None:
+        rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{ML_NAMESPACE}/workspaces/{name}"
+        if self._forbidden("workspaces", f"{ML_NAMESPACE}/workspaces/read", rid):
+            return
+        emu = self.emulator
+        if (sub, rg.lower()) not in emu.resource_groups:
+            return self._error(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+        location = emu.workspaces.get((sub, rg.lower()), {}).get(name.lower())
+        if location is None:
+            return self._error(404, "ResourceNotFound", (
+                f"The Resource '{ML_NAMESPACE}/workspaces/{name}' under resource group '{rg}' was not found. For more "
+                "details please go to https://aka.ms/ARMResourceNotFoundFix"))
+        self._send(200, {"id": rid, "name": name, "type": f"{ML_NAMESPACE}/workspaces", "location": location,
+                         "properties": {"friendlyName": name, "hbiWorkspace": False, "publicNetworkAccess": "Enabled",
+                                        "provisioningState": "Succeeded"}})
 
     def _usages(self, sub: str, region: str, query: dict[str, list[str]]) -> None:
         rows = self.emulator.usages.get((sub, region))

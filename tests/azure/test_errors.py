@@ -56,22 +56,47 @@ def test_malformed_subscription_is_caught_before_any_request(emulator: Emulator,
 
 def test_429_is_retried_after_retry_after_then_succeeds(emulator: Emulator, template: Path) -> None:
     emulator.throttle = 2  # Retry-After: 1 each time
-    result = _validate(emulator, template, *TARGET)
+    result = _validate(emulator, template, *TARGET, "--no-preflight")
     assert result.returncode == 0, result.stderr
     statuses = [s for m, p, s in emulator.log if m == "POST"]
     assert statuses == [429, 429, 202]
     assert result.seconds >= 2.0  # azure-core waited the Retry-After twice
 
 
+def test_429_on_a_pre_flight_read_is_retried_the_same_way(emulator: Emulator, template: Path) -> None:
+    """The pre-flight client (azure-mgmt-resource) gets the same retry policy as the deployments client."""
+    emulator.throttle = 2
+    result = _validate(emulator, template, *TARGET)
+    assert result.returncode == 0, result.stderr
+    first = emulator.log[:3]
+    assert all(m == "GET" and f"/resourcegroups/{RESOURCE_GROUP}?" in p for m, p, _ in first)
+    assert [s for _, _, s in first] == [429, 429, 200]
+    assert result.seconds >= 2.0
+    assert "pre-flight: resource group 'rg-aml-examples' (westeurope)" in result.stderr
+    assert [s for m, p, s in emulator.log if m == "POST"] == [202]
+
+
 def test_429_gives_up_after_the_retries(emulator: Emulator, template: Path) -> None:
     emulator.throttle = 50
-    result = _validate(emulator, template, *TARGET, "--max-retries", "1")
+    result = _validate(emulator, template, *TARGET, "--max-retries", "1", "--no-preflight")
     assert result.returncode == 2
     assert "Azure kept throttling the requests to validate the template (HTTP 429 SubscriptionRequestsThrottled)" \
         in result.stderr
     assert "azure-core retried once with backoff and gave up" in result.stderr
     assert "--max-retries" in result.stderr
     assert len(emulator.log) == 2  # the request and one retry, nothing more
+
+
+def test_pre_flight_throttled_past_the_retries_is_a_note(emulator: Emulator, template: Path) -> None:
+    """Reads are throttled apart from writes: a pre-flight that gives up does not stop the operation."""
+    emulator.throttle = 2
+    result = _validate(emulator, template, *TARGET, "--max-retries", "1")
+    assert result.returncode == 0, result.stderr
+    assert ("note: pre-flight could not read resource group 'rg-aml-examples' (HTTP 429 "
+            "SubscriptionRequestsThrottled, retried once); the remaining checks are left to Azure Resource Manager"
+            ) in result.stderr
+    assert "valid: Azure Resource Manager accepts the template" in result.stdout
+    assert [(m, s) for m, p, s in emulator.log][:3] == [("GET", 429), ("GET", 429), ("POST", 202)]
 
 
 def _closed_port() -> int:
@@ -84,12 +109,18 @@ def _closed_port() -> int:
 
 def test_network_failure_closed_port(emulator: Emulator, template: Path) -> None:
     endpoint = f"https://127.0.0.1:{_closed_port()}"
+    # the first request is pre-flight's: the operation would fail just the same, so it stops there
     result = _validate(emulator, template, *TARGET, "--max-retries", "1", "--arm-endpoint", endpoint)
+    assert result.returncode == 2
+    assert (f"error: cannot reach Azure Resource Manager at {endpoint} to read resource group 'rg-aml-examples' "
+            "before validating the template (retried once)") in result.stderr
+    assert "Connection refused" in result.stderr
+    assert "AMLFORGE_ARM_ENDPOINT" in result.stderr
+    result = _validate(emulator, template, *TARGET, "--max-retries", "1", "--arm-endpoint", endpoint,
+                       "--no-preflight")
     assert result.returncode == 2
     assert f"error: cannot reach Azure Resource Manager at {endpoint} to validate the template (retried once)" \
         in result.stderr
-    assert "Connection refused" in result.stderr
-    assert "AMLFORGE_ARM_ENDPOINT" in result.stderr
 
 
 def test_untrusted_certificate(emulator: Emulator, template: Path) -> None:

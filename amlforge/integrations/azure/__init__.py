@@ -15,6 +15,10 @@ Modules:
 - :mod:`.arm`: what to deploy (a template, or a spec through the generator), and validate,
   what-if and deploy through ``azure-mgmt-resource-deployments`` (the ``Deployments``
   operations of ``azure-mgmt-resource``, which moved to that package in azure-mgmt-resource 25).
+- :mod:`.preflight`: reads made before validate, what-if and deploy through azure-mgmt-resource's
+  ``ResourceManagementClient`` (the resource group, the Microsoft.MachineLearningServices
+  registration, the workspace), so that the commonest first-deploy failures are one located
+  error with a hint; a read that is refused is a note, never a blocker.
 - :mod:`.quota`: Azure ML usages and limits per VM family -> :class:`~amlforge.specs.quota.QuotaSpec`
   and the quota file format.
 """

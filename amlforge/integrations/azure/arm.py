@@ -20,6 +20,9 @@ before 25.0), resource-group scope:
 - ``PUT .../deployments/{name}``: ``begin_create_or_update`` (201 + ``Azure-AsyncOperation``,
   polled until ``Succeeded``, ``Failed`` or ``Canceled``, then the deployment is read back).
 
+Before them, :mod:`.preflight` reads the resource group, the provider registration and the
+workspace with azure-mgmt-resource (same credential and transport: :meth:`Target.client_options`).
+
 Results are kept as the JSON Azure sent (the documented REST shapes), not as SDK models, so
 the output does not depend on the SDK's model generation.
 """
@@ -64,6 +67,8 @@ class DeploymentInput:
         inputs: The generator inputs of the spec (for the lint self-check before a deploy).
         subscription, resource_group: From the spec's ``target``, when it is a spec.
         lint_paths: The az-ml YAML beside a generated template (``<out>/azureml``), if any.
+        parameters_file: The parameters file read (beside the template, or ``--parameters``), for
+            the location of pre-flight errors.
     """
 
     template: dict[str, Any]
@@ -74,6 +79,7 @@ class DeploymentInput:
     subscription: str | None = None
     resource_group: str | None = None
     lint_paths: list[Path] = field(default_factory=list)
+    parameters_file: Path | None = None
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -158,7 +164,7 @@ def load_input(path: Path, parameters_file: Path | None = None) -> DeploymentInp
     generated_yaml = path.resolve().parent.parent / "azureml"
     if path.resolve().parent.name == "arm" and generated_yaml.is_dir():
         lint.append(generated_yaml)
-    return DeploymentInput(template, parameters, display, lint_paths=lint)
+    return DeploymentInput(template, parameters, display, lint_paths=lint, parameters_file=parameters_file)
 
 
 def _from_spec(path: Path, parameters_file: Path | None) -> DeploymentInput:
@@ -176,7 +182,8 @@ def _from_spec(path: Path, parameters_file: Path | None) -> DeploymentInput:
         parameters.update(read_parameters(parameters_file))
     target = loaded.spec.target
     return DeploymentInput(template, parameters, display_path(path), spec=loaded, inputs=inputs,
-                           subscription=target.subscription, resource_group=target.resource_group)
+                           subscription=target.subscription, resource_group=target.resource_group,
+                           parameters_file=parameters_file)
 
 
 def default_deployment_name(now: datetime | None = None) -> str:
@@ -223,10 +230,29 @@ class Target:
     mode: str = "Incremental"
     max_retries: int = 3
     poll_interval: float = 10.0
+    #: The region the template deploys to, when known (for hints such as ``az group create -l``).
+    region: str = ""
+    _credential: Any = field(default=None, init=False, repr=False, compare=False)
 
     def call(self, action: str) -> Call:
-        return Call(action, self.endpoint, self.subscription, self.resource_group, max_retries=self.max_retries,
-                    permission=DEPLOY_PERMISSION, verdicts=True)
+        return Call(action, self.endpoint, self.subscription, self.resource_group, region=self.region,
+                    max_retries=self.max_retries, permission=DEPLOY_PERMISSION, verdicts=True)
+
+    def credential(self) -> Any:
+        """One credential for every client of the run (pre-flight and deployments)."""
+        if self._credential is None:
+            from amlforge.integrations.azure.credentials import get_credential
+
+            self._credential = get_credential()
+        return self._credential
+
+    def client_options(self) -> dict[str, Any]:
+        """What every management client of the run is built with: endpoint, token scope, retries."""
+        from amlforge import __version__
+        from amlforge.integrations.azure.credentials import credential_scopes, transport_options
+
+        return {"base_url": self.endpoint, "credential_scopes": credential_scopes(self.endpoint),
+                "user_agent": f"amlforge/{__version__}", **transport_options(self.max_retries)}
 
 
 def deployments_client(target: Target) -> Any:
@@ -240,13 +266,8 @@ def deployments_client(target: Target) -> Any:
     require("azure.core", "azure.mgmt.core", "azure.mgmt.resource.deployments")
     from azure.mgmt.resource.deployments import DeploymentsMgmtClient
 
-    from amlforge import __version__
-    from amlforge.integrations.azure.credentials import credential_scopes, get_credential, transport_options
-
-    return DeploymentsMgmtClient(
-        get_credential(), target.subscription, base_url=target.endpoint,
-        credential_scopes=credential_scopes(target.endpoint), polling_interval=target.poll_interval,
-        user_agent=f"amlforge/{__version__}", **transport_options(target.max_retries))
+    return DeploymentsMgmtClient(target.credential(), target.subscription, polling_interval=target.poll_interval,
+                                 **target.client_options())
 
 
 def _body(dep: DeploymentInput, mode: str, **extra: Any) -> dict[str, Any]:

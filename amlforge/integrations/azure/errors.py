@@ -207,7 +207,8 @@ def _http_error(exc: Any, status: int, call: Call) -> AmlforgeError:
         return UserInputError(
             f"resource group '{call.resource_group}' does not exist in subscription {call.subscription} "
             f"({label}): {message}", None,
-            f"create it ('az group create -n {call.resource_group or 'RG'} -l REGION') or fix --resource-group")
+            f"create it ('az group create -n {call.resource_group or 'RG'} -l {call.region or 'REGION'}') or fix "
+            "--resource-group")
     if lowered in REGION_CODES:
         return UserInputError(
             f"unknown region '{call.region}', or it does not offer this to subscription {call.subscription} "
