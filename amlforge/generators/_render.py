@@ -84,7 +84,7 @@ WORKSPACE_TYPE = "Microsoft.MachineLearningServices/workspaces"
 # ---------------------------------------------------------------------------------------------
 # YAML
 
-_YAML_PLAIN = re.compile(r"^[A-Za-z0-9_./$][A-Za-z0-9_./@+,()%=;'!?&*$-]*(?:[ :][A-Za-z0-9_./@+,()%=;'!?&*$-]+)*$")
+_YAML_PLAIN = re.compile(r"^[A-Za-z0-9_./$][A-Za-z0-9_./@+,()%=;'!?&*$-]*(?:[ :][A-Za-z0-9_./@+,()%=;'!?&*$-]+)*\Z")
 _YAML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
 _YAML_NONPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff\\\\\"]")
 _resolver = yaml.resolver.Resolver()
@@ -229,7 +229,7 @@ class ArmNames:
 # treat "\'" as an escaped quote (pycep-parser, the test oracle, is one).
 _BICEP_ESCAPES = {"\\": "\\u{5C}", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "${": "\\u{24}{"}
 _BICEP_SPECIAL = re.compile("\\$\\{|[\\\\'\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_BICEP_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_BICEP_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _bicep_escape_text(value: str) -> str:

@@ -27,8 +27,8 @@ from amlforge.errors import AmlforgeError, Location
 if TYPE_CHECKING:
     from amlforge.specs.project import Anchor, Project
 
-ID_PATTERN = re.compile(r"^AML\d{3}$")
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+ID_PATTERN = re.compile(r"^AML\d{3}\Z")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")
 BANNED_NAME_PREFIXES = ("avoid-", "use-", "prefer-", "do-not-", "no-")
 
 #: IDs that were retired; never reuse one. ID -> reason.

@@ -22,8 +22,8 @@ _ARM = re.compile(
     r"(?P<name>[^/]+)(?:/versions/(?P<version>[^/]+))?$",
     re.IGNORECASE,
 )
-_SHORT = re.compile(r"^azureml:(?P<name>[^:@/]+)(?::(?P<version>[^:@/]+)|@(?P<label>[^:@/]+))?$")
-_COMPUTE = re.compile(r"^azureml:(?P<name>[^:@/]+)$")
+_SHORT = re.compile(r"^azureml:(?P<name>[^:@/]+)(?::(?P<version>[^:@/]+)|@(?P<label>[^:@/]+))?\Z")
+_COMPUTE = re.compile(r"^azureml:(?P<name>[^:@/]+)\Z")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ class ResourceRequirements(SpecModel):
     limits: ResourceSettings | None = Field(None, description="Hard caps; required for GPUs.")
 
 
-_QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([a-zA-Z]*)\s*$")
+_QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([a-zA-Z]*)\s*\Z")
 _FACTORS = {
     "": 1,
     "m": 1e-3,

@@ -66,7 +66,8 @@ def nasty_spec() -> dict[str, Any]:
                 "readiness_route": {"port": 8080, "path": "/ready?x=${y}"},
                 "scoring_route": {"port": 8080, "path": '/score/"q"'}}},
         },
-        "models": {"m": {"description": description, "tags": tags, "path": f"{WEIRD_DIR}/model"}},
+        # a trailing line break once came out as a plain scalar, and YAML dropped it
+        "models": {"m": {"description": "one trailing line break\n", "tags": tags, "path": f"{WEIRD_DIR}/model"}},
         "code": {"c": {"description": description, "path": f"{WEIRD_DIR}/src"}},
         "endpoints": {"nasty-ep": {
             "description": description, "tags": tags,

@@ -269,3 +269,24 @@ def test_spec_to_yaml_to_import_is_the_identity(layout: Path, data: dict[str, An
     target = loaded.spec.target.model_dump(exclude_unset=True)
     imported = import_project(out / "azureml", spec_folder=layout, target=target)
     assert canonical(imported) == canonical(loaded.spec)
+
+
+@bounded(int(os.environ.get("AMLFORGE_HYPOTHESIS_EXAMPLES", 25)))
+@given(data=specs())
+def test_lint_of_a_spec_finds_what_lint_of_its_output_finds(layout: Path, data: dict[str, Any]) -> None:
+    """``amlforge lint amlforge.yaml`` (rendered in memory, findings moved to the spec's lines)
+    reports what linting the written az-ml YAML reports, every finding at a real place."""
+    from amlforge.policies.engine import lint_paths
+
+    loaded, _, out = _render(layout, data)
+    at_spec = lint_paths([loaded.path]).findings
+    on_disk = lint_paths([out / "azureml"], profile=loaded.spec.target.profile).findings
+    # as sets: two deployments that share a model report its problem once, at the model's line
+    assert {(f.rule, f.severity.value, f.message) for f in at_spec} == \
+        {(f.rule, f.severity.value, f.message.replace("'../../", "'")) for f in on_disk}
+    lines = loaded.path.read_text().splitlines()
+    for f in at_spec:
+        where = Path(os.path.abspath(f.location.file))
+        assert where.is_file(), f  # the spec, or a file it names: never the in-memory YAML
+        if where == loaded.path:
+            assert 1 <= f.location.line <= len(lines), f

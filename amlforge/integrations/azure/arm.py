@@ -41,11 +41,11 @@ from typing import Any
 from amlforge.errors import Location, UserInputError
 from amlforge.integrations.azure.errors import ArmError, ArmRejected, Call, azure_errors, response_error
 
-SUBSCRIPTION_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+SUBSCRIPTION_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 #: Resource group names: 1-90 of letters, digits, ``-_.()``, not ending in ``.`` (ARM naming rules).
-RESOURCE_GROUP_RE = re.compile(r"^[-\w.()]{0,89}[-\w()]$")
+RESOURCE_GROUP_RE = re.compile(r"^[-\w.()]{0,89}[-\w()]\Z")
 #: Deployment names: 1-64 of letters, digits, ``-_.()``.
-DEPLOYMENT_NAME_RE = re.compile(r"^[-\w.()]{1,64}$")
+DEPLOYMENT_NAME_RE = re.compile(r"^[-\w.()]{1,64}\Z")
 MODES = ("Incremental", "Complete")
 #: The role that allows validate, what-if and deploy on a resource group.
 DEPLOY_PERMISSION = ("Microsoft.Resources/deployments/* on the resource group and write access to its "

@@ -41,7 +41,7 @@ API_VERSION = "2024-04-01"
 #: Pages followed at most (a region lists a few dozen rows in one or two pages).
 MAX_PAGES = 20
 FAMILY_SUFFIX = " cluster dedicated vcpus"
-REGION_RE = re.compile(r"^[a-z][a-z0-9]{1,39}$")
+REGION_RE = re.compile(r"^[a-z][a-z0-9]{1,39}\Z")
 READ_PERMISSION = ("Microsoft.MachineLearningServices/locations/usages/read on the subscription (for example the "
                    "Reader role)")
 

@@ -242,7 +242,7 @@ def read_lockfile(lockfile: Path) -> tuple[LockedPackage, ...]:
     return parse_lock_data(data, str(lockfile))[1]
 
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-=<>!*,+~/@:\[\] ]*$")
+_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-=<>!*,+~/@:\[\] ]*\Z")
 
 
 def _yaml_scalar(value: str) -> str:

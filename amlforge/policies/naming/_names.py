@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-NAME_RE = re.compile(r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$")
+NAME_RE = re.compile(r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?\Z")
 
 
 def name_problem(name: str) -> str | None:

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Project
 
-_ASSET = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$")
+_ASSET = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}\Z")
 
 
 @rule("AML604", "invalid-asset-name", Severity.ERROR, prevents=("BadArgument",))

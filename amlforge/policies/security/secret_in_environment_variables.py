@@ -72,7 +72,7 @@ _SHAPES = (
     (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token"),
 )
-_RANDOM = re.compile(r"^[A-Za-z0-9+/]{32,}={0,2}$")
+_RANDOM = re.compile(r"^[A-Za-z0-9+/]{32,}={0,2}\Z")
 _SECRET_WORDS = {"PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "KEY", "APIKEY", "ACCESSKEY", "SECRETKEY",
                  "CREDENTIAL", "CREDENTIALS", "SAS", "CONNSTR", "CONNECTIONSTRING"}
 _NOT_SECRET = re.compile(
