@@ -169,7 +169,6 @@ def validate_command(source: Path, subscription: str | None, resource_group: str
     sys.exit(EXIT_OK)
 
 
-
 @command.command("what-if")
 @_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -202,7 +201,6 @@ def what_if_command(source: Path, subscription: str | None, resource_group: str 
     else:
         click.echo(summary.render_text(), nl=False)
     sys.exit(EXIT_OK)
-
 
 
 def _lint_gate(dep: Any, projects: tuple[Path, ...]) -> None:
