@@ -94,13 +94,7 @@ def pack_options(func: F) -> F:
 def run_registry(policies: tuple[str, ...] = (), config_file: Path | None = None) -> Any:
     """The catalog plus the policy packs that ``amlforge lint`` would run here: those of the
     project's configuration (found from the working directory) and ``policies``."""
-    from amlforge.policies.engine import configure
-    from amlforge.policies.registry import load_catalog
+    from amlforge.policies.engine import configure, run_registry as registry_of
 
-    registry = load_catalog()
     _, config, _ = configure([Path(".")], config_file=config_file, policies=policies)
-    if not config.policies:
-        return registry
-    from amlforge.policies.packs import registry_with_packs
-
-    return registry_with_packs(registry, config.policies)
+    return registry_of(config)

@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING
 from amlforge.errors import Location, UserInputError
 from amlforge.generators.inputs import ARM_DIR, BICEP_DIR, DOCKER_DIR, YAML_DIR, Inputs, read_inputs, relative_posix
 from amlforge.generators.writer import write_files_atomic
-from amlforge.specs.loader import GENERATED_MANIFEST
+from amlforge.specs.loader import GENERATED_MANIFEST, read_generated_manifest
 
 if TYPE_CHECKING:
     from amlforge.policies.registry import Finding
+    from amlforge.specs.overlay import Overlay
 
 #: Targets of ``--only``, in output order.
 TARGETS = ("yaml", "arm", "bicep", "docker")
@@ -123,6 +124,16 @@ class GenerateResult:
         return 0
 
 
+def yaml_overlay(inputs: Inputs, files: dict[str, str], out_dir: Path) -> Overlay:
+    """The az-ml YAML of ``files`` (and the build contexts it names) as they will sit in
+    ``out_dir``: an overlay that owns those folders there."""
+    from amlforge.specs.overlay import Overlay
+
+    owned = owned_folders(inputs, ("yaml",))
+    return Overlay({out_dir / rel: text for rel, text in files.items() if rel.split("/", 1)[0] in owned},
+                   [out_dir / folder for folder in owned])
+
+
 def self_check(inputs: Inputs, spec_folder: Path, out_dir: Path, rendered: dict[str, str] | None = None) -> list[Finding]:
     """Lint the az-ml YAML that ``inputs`` renders, as it will sit in ``out_dir``, before anything is written.
 
@@ -135,13 +146,10 @@ def self_check(inputs: Inputs, spec_folder: Path, out_dir: Path, rendered: dict[
     from amlforge.policies.config import load_config
     from amlforge.policies.engine import lint_paths
     from amlforge.specs.loader import find_root
-    from amlforge.specs.overlay import Overlay
 
-    owned = owned_folders(inputs, ("yaml",))
     files = rendered if rendered is not None else render_files(inputs, ("yaml",))
     out = Path(os.path.abspath(out_dir))
-    overlay = Overlay({out / rel: text for rel, text in files.items() if rel.split("/", 1)[0] in owned},
-                      [out / folder for folder in owned])
+    overlay = yaml_overlay(inputs, files, out)
     project_root = find_root([spec_folder])
     _, config_source = load_config(project_root)
     # an output folder outside the project widens the root, so that the paths that lead from
@@ -150,15 +158,6 @@ def self_check(inputs: Inputs, spec_folder: Path, out_dir: Path, rendered: dict[
     report = lint_paths([out / YAML_DIR], root=root, profile=inputs.spec.target.profile,
                         config_file=Path(config_source) if config_source else None, overlay=overlay)
     return report.findings
-
-
-def _read_manifest(out_dir: Path) -> list[str]:
-    try:
-        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-        files = data.get("files", []) if isinstance(data, dict) else []
-        return [f for f in files if isinstance(f, str) and ".." not in f.split("/") and not f.startswith("/")]
-    except (OSError, ValueError):
-        return []
 
 
 def _manifest(spec_ref: str, files: Sequence[str]) -> str:
@@ -197,7 +196,7 @@ def generate_project(spec_path: Path | str, out_dir: Path | str, targets: Sequen
             return result
 
     owned = owned_folders(inputs, targets)
-    previous = _read_manifest(out)
+    _, previous = read_generated_manifest(out)
     keep = [f for f in previous if f.split("/", 1)[0] not in owned]
     stale = sorted(f for f in previous if f.split("/", 1)[0] in owned and f not in files)
     manifest_text = _manifest(relative_posix(loaded.path, Path(os.path.abspath(out))), [*keep, *files])
@@ -234,4 +233,4 @@ def generate_project(spec_path: Path | str, out_dir: Path | str, targets: Sequen
 
 
 __all__ = ["GenerateResult", "MANIFEST", "TARGETS", "generate_project", "owned_folders", "parse_targets",
-           "render_files", "self_check"]
+           "render_files", "self_check", "yaml_overlay"]

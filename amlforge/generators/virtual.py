@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from amlforge.errors import Location, UserInputError
+from amlforge.errors import UserInputError
 from amlforge.generators.inputs import DOCKER_DIR, YAML_DIR
 from amlforge.specs.source import YamlPath
 
@@ -101,25 +101,20 @@ class VirtualOutput:
         rel = Path(os.path.relpath(os.path.abspath(file), self.folder)).as_posix()
         return self.origins.get(rel)
 
-    def locate(self, location: Location, rendered: SourceMap | None) -> Location:
-        """The place in the spec that the value at ``location`` of a rendered file came from.
+    def relocate(self, finding: Finding, rendered: SourceMap | None) -> Finding:
+        """A finding of a rendered file, moved to the spec: to the place the value at its
+        location came from, with the paths in its message as the spec spells them (relative to
+        the spec's folder). Findings of other files are left as they are.
 
         ``rendered`` is the rendered file's source map (to find the YAML path at that place);
-        without it, the spec entry of the whole resource. Other files are left as they are.
+        without it, the finding goes to the spec entry of the whole resource.
         """
-        origin = self.origin_of(location.file)
+        loc = finding.location
+        origin = self.origin_of(loc.file)
         if origin is None:
-            return location
-        path = _path_at(rendered, location.line, location.column) if rendered is not None and location.line else ()
-        return self.spec_source.locate(origin.spec_path(path), key=not path)
-
-
-    def relocate(self, finding: Finding, rendered: SourceMap | None) -> Finding:
-        """A finding of a rendered file, moved to the spec: its place (:meth:`locate`), and the
-        paths in its message as the spec spells them (relative to the spec's folder)."""
-        if self.origin_of(finding.location.file) is None:
             return finding
-        return dataclasses.replace(finding, location=self.locate(finding.location, rendered),
+        path = _path_at(rendered, loc.line, loc.column) if rendered is not None and loc.line else ()
+        return dataclasses.replace(finding, location=self.spec_source.locate(origin.spec_path(path), key=not path),
                                    message=finding.message.replace(f"'{_REBASE}", "'"))
 
 
@@ -149,8 +144,7 @@ def render_virtual(doc: Document) -> VirtualOutput:
     """
     from amlforge.generators.azureml_yaml import deployment_file, endpoint_file, environment_file
     from amlforge.generators.inputs import read_inputs
-    from amlforge.generators.pipeline import owned_folders, render_files
-    from amlforge.specs.overlay import Overlay
+    from amlforge.generators.pipeline import render_files, yaml_overlay
     from amlforge.specs.project_spec import LoadedSpec
 
     loaded = LoadedSpec(doc.spec, Path(os.path.abspath(doc.path)), doc.source)
@@ -169,9 +163,7 @@ def render_virtual(doc: Document) -> VirtualOutput:
     for rel in files:
         if rel.startswith(DOCKER_DIR + "/"):
             origins[rel] = Origin("docker", ("environments", rel.split("/")[1]))
-    owned = owned_folders(inputs, ("yaml",))
-    overlay = Overlay({folder / rel: text for rel, text in files.items()}, [folder / f for f in owned])
-    return VirtualOutput(overlay, folder, {rel: origins[rel] for rel in files if rel in origins}, loaded.source)
+    return VirtualOutput(yaml_overlay(inputs, files, folder), folder, {rel: origins[rel] for rel in files if rel in origins}, loaded.source)
 
 
 def input_problem_code(error: UserInputError) -> str:

@@ -124,11 +124,7 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
     config = config or LintConfig()
     load = load or LoadOptions(profile=config.profile)
     # the review rules report only inside `amlforge review`, which loads them itself
-    registry = load_catalog(skip=("review",))
-    if config.policies:  # a run's own registry: the global catalog never holds pack rules
-        from amlforge.policies.packs import registry_with_packs
-
-        registry = registry_with_packs(registry, config.policies)
+    registry = run_registry(config, skip=("review",))
     result = load_project(paths, load)
     project = result.project
     project.options.update(config.options)
@@ -185,6 +181,17 @@ def _lint_spec(doc: Document, project: Project, registry: Registry, active: list
     with reviewing_rendered(key):  # under review, compare with the same spec at the base
         found += [_finding(r, v.location, v.message, v.hint, v.severity) for r, v in run_checks(rendered, active)]
     return [virtual.relocate(f, sources.get(f.location.file)) for f in found]
+
+
+def run_registry(config: LintConfig, skip: Sequence[str] = ()) -> Registry:
+    """The catalog (without the ``skip`` areas) plus the rules of the configuration's policy
+    packs: a registry of the run's own, since the global catalog never holds pack rules."""
+    registry = load_catalog(skip=tuple(skip))
+    if not config.policies:
+        return registry
+    from amlforge.policies.packs import registry_with_packs
+
+    return registry_with_packs(registry, config.policies)
 
 
 def lint_paths(paths: Sequence[Path | str], **options: Any) -> LintReport:
@@ -296,4 +303,4 @@ def _read_lines(display: str) -> list[str]:
         return []
 
 
-__all__ = ["LintReport", "configure", "finish", "lint", "lint_paths", "run_checks"]
+__all__ = ["LintReport", "configure", "finish", "lint", "lint_paths", "run_checks", "run_registry"]

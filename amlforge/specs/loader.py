@@ -510,29 +510,39 @@ def _generated_from_specs_of_the_run(found: Sequence[tuple[Path, bool]]) -> set[
     A folder with ``amlforge.yaml`` and its ``generated/`` output would otherwise report each
     finding twice: once in the generated file and once at the spec's line.
     """
-    import json
-
     specs = {Path(os.path.abspath(p)) for p, _ in found if p.name in _PROJECT_SPEC_NAMES}
     if not specs:
         return set()
     skipped: set[Path] = set()
-    manifests: dict[Path, set[Path]] = {}
+    seen: set[Path] = set()
     for path, explicit in found:
         out = path.parent.parent
-        if explicit or out in manifests:
+        if explicit or out in seen:
             continue
-        manifests[out] = set()
-        try:
-            data = json.loads((out / GENERATED_MANIFEST).read_text(encoding="utf-8"))
-            spec = Path(os.path.normpath(os.path.join(os.path.abspath(out), str(data["spec"]))))
-            files = [out / f for f in data["files"] if isinstance(f, str)]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
+        seen.add(out)
+        spec, files = read_generated_manifest(out)
         if spec in specs:
-            manifests[out] = set(files)
-    for listed in manifests.values():
-        skipped |= listed
+            skipped.update(out / f for f in files)
     return skipped
+
+
+def read_generated_manifest(out_dir: Path) -> tuple[Path | None, list[str]]:
+    """The spec (absolute) and the files (relative, none leaving the folder) that
+    ``amlforge generate`` listed in ``out_dir``'s manifest; ``(None, [])`` without a readable one."""
+    import json
+
+    try:
+        data = json.loads((out_dir / GENERATED_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, []
+    if not isinstance(data, dict):
+        return None, []
+    files = data.get("files")
+    files = [f for f in files if isinstance(f, str) and ".." not in f.split("/") and not f.startswith("/")] \
+        if isinstance(files, list) else []
+    spec = data.get("spec")
+    absolute = Path(os.path.normpath(os.path.join(os.path.abspath(out_dir), spec))) if isinstance(spec, str) else None
+    return absolute, files
 
 
 def _read_document(path: Path, explicit: bool, options: LoadOptions, problems: list[LoadProblem]) -> Document | None:

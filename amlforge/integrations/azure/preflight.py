@@ -44,6 +44,7 @@ from urllib.parse import quote
 
 from amlforge.errors import Location, UserInputError
 from amlforge.integrations.azure.errors import ArmError, Call, response_error, translate
+from amlforge.integrations.azure.quota import REGION_RE
 
 ML_NAMESPACE = "Microsoft.MachineLearningServices"
 WORKSPACE_TYPE = f"{ML_NAMESPACE}/workspaces"
@@ -52,7 +53,6 @@ WORKSPACE_TYPE = f"{ML_NAMESPACE}/workspaces"
 DEFAULT_ML_API_VERSION = "2024-04-01"
 WORKSPACE_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}\Z")
 API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?\Z")
-REGION_RE = re.compile(r"^[a-z][a-z0-9]{1,39}\Z")
 
 #: What each read needs, for the note when it is refused.
 GROUP_READ = "Reader on the resource group (Microsoft.Resources/subscriptions/resourceGroups/read)"
