@@ -18,7 +18,7 @@ from amlforge.policies.config import LintConfig
 from amlforge.policies.registry import Finding, Registry, Rule, Severity, Violation, load_catalog
 from amlforge.specs.loader import PROJECT_SPEC, LoadOptions, LoadProblem, load_project
 from amlforge.specs.overlay import Overlay
-from amlforge.specs.project import Document, Project
+from amlforge.specs.project import Anchor, Document, Project
 
 _SUPPRESS = re.compile(r"#\s*amlforge:\s*(ignore|ignore-file)\[([A-Za-z0-9_,\s-]+)\]")
 UNUSED_SUPPRESSION = "AML009"
@@ -63,14 +63,25 @@ class _Suppressions:
 
 
 def run_checks(project: Project, rules: Iterable[Rule]) -> list[tuple[Rule, Violation]]:
-    """Run each rule's check and pair it with its violations."""
+    """Run each rule's check and pair it with its violations.
+
+    A violation at a value that a reader could not know statically (``SourceMap.unknown``)
+    is dropped, unless the rule reports such values: rules never guess with unknown values.
+    """
     out = []
     for r in rules:
         if r.check is None or not r.applies(project.profile):
             continue
         for v in r.check(project):
+            if not r.sees_unknown and _at_unknown(v):
+                continue
             out.append((r, v))
     return out
+
+
+def _at_unknown(v: Violation) -> bool:
+    at = v.at
+    return isinstance(at, Anchor) and at.doc.source.is_unknown(at.path)
 
 
 def _finding(r: Rule, location: Location, message: str, hint: str, severity: Severity | None) -> Finding:

@@ -143,6 +143,9 @@ class Rule:
     fatal: bool = False
     profiles: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
+    #: The rule reports values that are not known statically (placeholders); every other
+    #: rule's findings at an unknown value are dropped by the engine.
+    sees_unknown: bool = False
 
     @property
     def area(self) -> str:
@@ -217,13 +220,18 @@ def rule(
     prevents: Iterable[str] = (),
     since: str = "0.1",
     profiles: Iterable[str] = (),
+    sees_unknown: bool = False,
 ) -> Callable[[Check], Check]:
-    """Register the decorated function as the check of a rule; the module docstring is its doc."""
+    """Register the decorated function as the check of a rule; the module docstring is its doc.
+
+    ``sees_unknown``: the rule's findings may sit at values a reader could not know statically
+    (only the rule that reports those values sets it).
+    """
 
     def register(check: Check) -> Check:
         REGISTRY.add(Rule(
             id, name, severity, tuple(prevents), since, check.__module__, _module_doc(check.__module__),
-            check=check, profiles=tuple(profiles),
+            check=check, profiles=tuple(profiles), sees_unknown=sees_unknown,
         ))
         return check
 

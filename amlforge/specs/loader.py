@@ -1,8 +1,9 @@
-"""Load az-ml YAML files into a :class:`~amlforge.specs.project.Project`.
+"""Load source files into a :class:`~amlforge.specs.project.Project`.
 
-Steps: discover files under the given paths, read and parse each with a source map, classify
-it (by its ``$schema`` URL, else by its keys), apply ``--set`` overrides, validate it into a
-spec model, and collect endpoints, deployments, environments and models (inline ones too).
+Steps: discover files under the given paths, hand each to the reader of its form
+(``amlforge/readers/``), which returns az-ml-shaped documents with a source map into the
+original file; apply ``--set`` overrides, validate each document into a spec model, and collect
+endpoints, deployments, environments and models (inline ones too).
 Problems are returned as :class:`LoadProblem` values, never raised, so that one bad file does
 not hide the findings of the others.
 """
@@ -15,85 +16,24 @@ import re
 import types
 import typing
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from amlforge.errors import Location, UserInputError
+from amlforge.readers.azml_yaml import (
+    _PROJECT_SPEC_NAMES,
+    PROJECT_SPEC,
+    SCHEMA_HOSTS,
+    _show,
+    classify,
+    is_project_spec,
+)
+from amlforge.readers.base import LoadOptions, LoadProblem, claimed, reader_for
 from amlforge.specs.overlay import Overlay
 from amlforge.specs.project import Document, Loaded, Project
-from amlforge.specs.source import YamlPath, parse_yaml, read_text
 
-SCHEMA_HOSTS = ("azuremlschemas.azureedge.net", "azuremlsdk2.blob.core.windows.net")
-_SCHEMA_FAMILIES = {
-    "managedonlineendpoint": "endpoint",
-    "kubernetesonlineendpoint": "endpoint",
-    "onlineendpoint": "endpoint",
-    "managedonlinedeployment": "deployment",
-    "kubernetesonlinedeployment": "deployment",
-    "onlinedeployment": "deployment",
-    "environment": "environment",
-    "model": "model",
-}
-_YAML_SUFFIXES = (".yml", ".yaml")
 _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "venv"}
-_ENDPOINT_KEYS = {"auth_mode", "traffic", "mirror_traffic", "public_network_access"}
-_DEPLOYMENT_KEYS = {
-    "endpoint_name",
-    "instance_type",
-    "instance_count",
-    "code_configuration",
-    "scale_settings",
-    "request_settings",
-    "liveness_probe",
-    "readiness_probe",
-    "environment_variables",
-    "app_insights_enabled",
-    "egress_public_network_access",
-    "model_mount_path",
-    "resources",
-}
-_ENVIRONMENT_KEYS = {"image", "build", "conda_file", "inference_config", "os_type"}
-_MODEL_TYPES = {"custom_model", "mlflow_model", "triton_model"}
-# Words that make a file that fails to parse worth reporting during directory discovery.
-_AML_SNIFF = re.compile(r"azureml|endpoint_name|auth_mode|instance_type|scoring_script|conda_file")
-
-
-@dataclass(frozen=True)
-class LoadProblem:
-    """Something the loader could not accept. ``code`` is the rule ID it is reported under."""
-
-    code: str
-    location: Location
-    message: str
-    hint: str = ""
-    fatal: bool = False
-
-
-@dataclass
-class LoadOptions:
-    """Inputs of a load besides the paths.
-
-    Attributes:
-        root: Project root; referenced paths outside it are reported. Found from the paths
-            (nearest folder with .git, pyproject.toml, .amlforge.toml or amlforge.yaml) when None.
-        overrides: az-ml style ``--set key.path=value`` pairs, applied to every document.
-        variables: ``--var NAME=VALUE`` pairs that fill ``{{NAME}}`` placeholders.
-        profile: Active profile (``dev``, ``prod``, ...).
-        max_file_bytes: Largest YAML file read.
-        skip_unknown: Treat files named on the command line like files found in a folder:
-            skip YAML that is not az-ml (for pre-commit, which passes every changed YAML file).
-        overlay: Files that exist only in memory (output ``amlforge generate`` is about to
-            write); below the folders it owns, it replaces the disk.
-    """
-
-    root: Path | None = None
-    overrides: Sequence[tuple[str, str]] = ()
-    variables: dict[str, str] = field(default_factory=dict)
-    profile: str = "dev"
-    max_file_bytes: int = 5 * 1024 * 1024
-    skip_unknown: bool = False
-    overlay: Overlay | None = None
 
 
 @dataclass
@@ -134,7 +74,7 @@ def discover(paths: Sequence[Path], overlay: Overlay | None = None) -> Iterator[
         if overlay is not None and overlay.covers(given):
             if overlay.is_dir(given):
                 for path in overlay.files_under(given):
-                    if path.name.endswith(_YAML_SUFFIXES):
+                    if claimed(path):
                         yield path, False
                 continue
             if overlay.exists(given):
@@ -145,57 +85,13 @@ def discover(paths: Sequence[Path], overlay: Overlay | None = None) -> Iterator[
             found = []
             for dirpath, dirnames, filenames in os.walk(given):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
-                found.extend(Path(dirpath, f) for f in filenames if f.endswith(_YAML_SUFFIXES))
+                found.extend(path for f in filenames if claimed(path := Path(dirpath, f)))
             for path in sorted(found):
                 yield path, False
         elif given.exists():
             yield given, True
         else:
             raise UserInputError("no such file or directory", Location(str(given)), "check the path")
-
-
-#: Document kind of an amlforge project spec (``amlforge.yaml``).
-PROJECT_SPEC = "project_spec"
-_PROJECT_SPEC_NAMES = ("amlforge.yaml", "amlforge.yml")
-
-
-def is_project_spec(path: Path, data: dict[str, Any]) -> bool:
-    """An amlforge project spec: named amlforge.yaml, or with a ``$schema`` ending in amlforge.schema.json."""
-    schema = data.get("$schema")
-    return path.name in _PROJECT_SPEC_NAMES or (
-        isinstance(schema, str) and schema.rstrip("#").endswith("amlforge.schema.json"))
-
-
-def classify(data: dict[str, Any]) -> str | None:
-    """The document kind of a parsed mapping, by ``$schema`` URL or by its keys."""
-    schema = data.get("$schema")
-    family = None
-    if isinstance(schema, str) and any(host in schema for host in SCHEMA_HOSTS):
-        stem = schema.rstrip("/").rsplit("/", 1)[-1].split(".")[0].lower()
-        family = _SCHEMA_FAMILIES.get(stem, "unsupported:" + stem)
-        if family.startswith("unsupported:"):
-            return family
-    keys = set(data)
-    if family is None:
-        if "dependencies" in keys or "channels" in keys and not keys & _ENVIRONMENT_KEYS:
-            return None  # a conda file; read when an environment refers to it
-        if keys & _ENDPOINT_KEYS or ("compute" in keys and not keys & _DEPLOYMENT_KEYS):
-            family = "endpoint"
-        elif keys & _DEPLOYMENT_KEYS or ("model" in keys and "environment" in keys):
-            family = "deployment"
-        elif keys & _ENVIRONMENT_KEYS:
-            family = "environment"
-        elif "path" in keys and str(data.get("type", "")).lower() in _MODEL_TYPES:
-            family = "model"
-        else:
-            return None
-    if family == "endpoint":
-        return "kubernetes_endpoint" if "compute" in data else "managed_endpoint"
-    if family == "deployment":
-        kind = data.get("type")
-        is_k8s = isinstance(kind, str) and kind.lower() == "kubernetes"
-        return "kubernetes_deployment" if is_k8s else "managed_deployment"
-    return family
 
 
 def _spec_class(kind: str) -> type:
@@ -344,17 +240,6 @@ _EXPECTED = {
 }
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing (null)"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _dotted(path: Sequence[str | int]) -> str:
     out = ""
     for part in path:
@@ -368,6 +253,8 @@ def validation_problems(doc: Document, cls: type, error: Any) -> list[LoadProble
     for err in error.errors(include_url=False):
         kind = err["type"]
         owner, path = _model_at(cls, err["loc"])
+        if doc.source.is_unknown(tuple(path)):
+            continue  # a value the reader could not know: no rule guesses with it
         if kind == "extra_forbidden":
             parent_cls, _ = _model_at(cls, err["loc"][:-1])
             key = str(path[-1])
@@ -435,13 +322,11 @@ def validation_problems(doc: Document, cls: type, error: Any) -> list[LoadProble
 
 
 def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None) -> LoadResult:
-    """Load every az-ml YAML file under ``paths`` into a :class:`Project`.
+    """Load every source file under ``paths`` that a reader claims into a :class:`Project`.
 
     Raises:
         UserInputError: a given path does not exist, or nothing to lint was found.
     """
-    from pydantic import ValidationError
-
     options = options or LoadOptions()
     given = [Path(p) for p in paths] or [Path(".")]
     root = Path(os.path.abspath(options.root)) if options.root else find_root(given)
@@ -460,28 +345,10 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
             continue
         seen.add(absolute)
         any_yaml = True
-        doc = _read_document(absolute, explicit, options, problems)
-        if doc is None:
-            continue
-        if doc.kind == PROJECT_SPEC:
-            # amlforge.yaml: validated here (located problems); its resources reach the
-            # policies through the az-ml YAML that `amlforge generate` writes and lints.
-            from amlforge.specs.project_spec import validate_document
-
-            doc.spec, spec_problems = validate_document(doc)
-            problems.extend(spec_problems)
-            project.documents.append(doc)
-            continue
-        if options.overrides:
-            _apply_overrides(doc, options.overrides)
-        cls = _spec_class(doc.kind)
-        try:
-            doc.spec = cls.model_validate(doc.data)
-        except ValidationError as e:
-            problems.extend(validation_problems(doc, cls, e))
-        project.documents.append(doc)
-        if doc.spec is not None:
-            _collect(project, doc)
+        read = reader_for(absolute).read(absolute, display_path(absolute), explicit, options)
+        problems.extend(read.problems)
+        for doc in read.documents:
+            _add_document(project, doc, options, problems)
     if options.skip_unknown and not project.documents and not problems:
         return LoadResult(project, problems)
     if not any_yaml:
@@ -498,6 +365,57 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
             "amlforge recognises files by their $schema line or their keys (endpoint_name, instance_type, ...)",
         )
     return LoadResult(project, problems)
+
+
+def _add_document(project: Project, doc: Document, options: LoadOptions, problems: list[LoadProblem]) -> None:
+    """Validate one document into its spec and add it (and what it holds) to the project."""
+    from pydantic import ValidationError
+
+    if doc.kind == PROJECT_SPEC:
+        # amlforge.yaml: validated here (located problems); its resources reach the
+        # policies through the az-ml YAML that `amlforge generate` writes and lints.
+        from amlforge.specs.project_spec import validate_document
+
+        doc.spec, spec_problems = validate_document(doc)
+        problems.extend(spec_problems)
+        project.documents.append(doc)
+        return
+    if options.overrides:
+        _apply_overrides(doc, options.overrides)
+    cls = _spec_class(doc.kind)
+    try:
+        doc.spec = cls.model_validate(doc.data)
+    except ValidationError as e:
+        problems.extend(validation_problems(doc, cls, e))
+        if doc.source.unknown:
+            doc.spec = _validate_without_unknown(doc, cls, e)
+    project.documents.append(doc)
+    if doc.spec is not None:
+        _collect(project, doc)
+
+
+def _validate_without_unknown(doc: Document, cls: type, error: Any) -> Any:
+    """The spec of a document whose only invalid values are unknown ones (a reader could not
+    know them statically): validated again without them, so that the rules still check what
+    is known. ``None`` when the unknown values were required."""
+    import copy
+
+    from pydantic import ValidationError
+
+    bad = [tuple(_model_at(cls, err["loc"])[1]) for err in error.errors(include_url=False)]
+    if not bad or not all(doc.source.is_unknown(p) for p in bad):
+        return None
+    data = copy.deepcopy(doc.data)
+    for path in bad:
+        parent: Any = data
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+    try:
+        return cls.model_validate(data)
+    except ValidationError:
+        return None
 
 
 #: Written by ``amlforge generate`` in its output folder: the spec and the files it generated.
@@ -543,62 +461,6 @@ def read_generated_manifest(out_dir: Path) -> tuple[Path | None, list[str]]:
     spec = data.get("spec")
     absolute = Path(os.path.normpath(os.path.join(os.path.abspath(out_dir), spec))) if isinstance(spec, str) else None
     return absolute, files
-
-
-def _read_document(path: Path, explicit: bool, options: LoadOptions, problems: list[LoadProblem]) -> Document | None:
-    display = display_path(path)
-    try:
-        in_memory = options.overlay.text(path) if options.overlay is not None else None
-        text = read_text(path, display, options.max_file_bytes) if in_memory is None else in_memory
-        data, smap = parse_yaml(text, display, options.variables)
-    except UserInputError as e:
-        if explicit or in_memory is not None or _worth_reporting(path):
-            code = _input_problem_code(e.message)
-            problems.append(LoadProblem(code, e.location or Location(display), e.message, e.hint, fatal=True))
-        return None
-    if data is None:
-        if explicit:
-            problems.append(LoadProblem(
-                "AML005", Location(display, 1, 1), "file is empty",
-                "write an az-ml endpoint, deployment or environment here, or remove the file", fatal=True))
-        return None
-    if not isinstance(data, dict):
-        if explicit or _AML_SNIFF.search(text):
-            problems.append(LoadProblem(
-                "AML005", smap.locate(()), f"the document is {_show(data)}, expected a mapping of keys",
-                "an az-ml file is a mapping such as 'name: my-endpoint'", fatal=True))
-        return None
-    if is_project_spec(path, data):
-        return Document(path, display, PROJECT_SPEC, data, smap, explicit=explicit)
-    kind = classify(data)
-    if kind is None or kind.startswith("unsupported:"):
-        if explicit:
-            what = kind.split(":", 1)[1] if kind else "not recognised"
-            problems.append(LoadProblem(
-                "AML005", smap.locate(("$schema",) if kind else ()),
-                f"not an online endpoint, deployment, environment or model file ({what})",
-                "add the right $schema line, or pass only the online endpoint files", fatal=True))
-        return None
-    return Document(path, display, kind, data, smap, explicit=explicit)
-
-
-def _worth_reporting(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(65536)
-    except OSError:
-        return False
-    return b"\x00" not in head and bool(_AML_SNIFF.search(head.decode("utf-8", "replace")))
-
-
-def _input_problem_code(message: str) -> str:
-    if message.startswith("invalid YAML") or "mapping key" in message or "merge key" in message:
-        return "AML002"
-    if "expands to more than" in message or "nests" in message or "refers to itself" in message:
-        return "AML003"
-    if "larger than" in message:
-        return "AML004"
-    return "AML001"
 
 
 def _collect(project: Project, doc: Document) -> None:

@@ -72,6 +72,9 @@ class SourceMap:
 
     ``values`` maps a path (mapping keys and list indexes from the document root) to the
     1-based (line, column) where the value starts; ``keys`` to where its key starts.
+    ``unknown`` maps the paths of values that cannot be known statically (an unfilled
+    placeholder, an ARM ``reference()``, a Python call's result) to the reason; no rule
+    reports at or below them (see :meth:`is_unknown`).
     """
 
     file: str
@@ -81,6 +84,7 @@ class SourceMap:
     placeholders: list[Placeholder] = field(default_factory=list)
     overrides: dict[YamlPath, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    unknown: dict[YamlPath, str] = field(default_factory=dict)
 
     def locate(self, path: YamlPath, *, key: bool = False) -> Location:
         """The location of ``path``, or of its nearest ancestor that the file spells out.
@@ -99,6 +103,13 @@ class SourceMap:
                 return Location(self.file, 1, 1)
             probe = probe[:-1]
             key = True  # a missing child is reported at its parent's key
+
+    def is_unknown(self, path: YamlPath) -> bool:
+        """Whether ``path`` or one of its ancestors holds a value that is not known statically."""
+        if not self.unknown:
+            return False
+        path = tuple(path)
+        return any(path[:n] in self.unknown for n in range(len(path) + 1))
 
     def has(self, path: YamlPath) -> bool:
         """Whether the file itself spells out ``path``."""
@@ -156,6 +167,7 @@ class _Builder:
             if name in self.variables:
                 return self.variables[name]
             self.smap.placeholders.append(Placeholder(path, name))
+            self.smap.unknown.setdefault(path, f"placeholder {{{{{name}}}}} is not filled in")
             return match.group(0)
 
         return _PLACEHOLDER.sub(replace, value)

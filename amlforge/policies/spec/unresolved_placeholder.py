@@ -23,7 +23,7 @@ from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Anchor, Project
 
 
-@rule("AML108", "unresolved-placeholder", Severity.WARNING, prevents=("BadArgument",))
+@rule("AML108", "unresolved-placeholder", Severity.WARNING, prevents=("BadArgument",), sees_unknown=True)
 def check(project: Project) -> Iterator[Violation]:
     for doc in project.documents:
         for ph in doc.source.placeholders:
