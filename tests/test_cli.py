@@ -77,7 +77,7 @@ def test_inline_suppression(project: Path) -> None:
                                                   "instance_count: 3\ninstance_count: 3  # amlforge: ignore[AML105]\n"))
     result = run_cli("lint", ".", cwd=project)
     assert result.returncode == 0, result.stdout
-    assert "1 suppressed" not in result.stdout  # clean runs say all passed
+    assert result.stdout.startswith("All checks passed") and "(1 suppressed)" in result.stdout
     (project / "blue.yml").write_text("# amlforge: ignore-file[duplicate-key]\n" + DEP)
     assert run_cli("lint", ".", cwd=project).returncode == 0
 

@@ -21,4 +21,7 @@ def command(folder: Path, name: str | None, force: bool) -> None:
     written = init_project(folder, name=name, force=force)
     for path in written:
         click.echo(f"created {path}", err=True)
-    click.echo(f"next: amlforge generate {folder / 'amlforge.yaml'} -o {folder / 'generated'}", err=True)
+    import shlex
+
+    spec, out = shlex.quote(str(folder / "amlforge.yaml")), shlex.quote(str(folder / "generated"))
+    click.echo(f"next: amlforge generate {spec} -o {out}", err=True)

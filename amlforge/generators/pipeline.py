@@ -28,8 +28,10 @@ from amlforge.generators.writer import write_files_atomic
 from amlforge.specs.loader import GENERATED_MANIFEST, read_generated_manifest
 
 if TYPE_CHECKING:
+    from amlforge.policies.engine import LintReport
     from amlforge.policies.registry import Finding
     from amlforge.specs.overlay import Overlay
+    from amlforge.specs.project_spec import LoadedSpec
 
 #: Targets of ``--only``, in output order.
 TARGETS = ("yaml", "arm", "bicep", "docker")
@@ -143,6 +145,10 @@ def self_check(inputs: Inputs, spec_folder: Path, out_dir: Path, rendered: dict[
     the spec's profile apply. ``rendered`` is the output of :func:`render_files` when the
     caller has it already (it must include the YAML target).
     """
+    return _self_check_report(inputs, spec_folder, out_dir, rendered).findings
+
+
+def _self_check_report(inputs: Inputs, spec_folder: Path, out_dir: Path, rendered: dict[str, str] | None) -> LintReport:
     from amlforge.policies.config import load_config
     from amlforge.policies.engine import lint_paths
     from amlforge.specs.loader import find_root
@@ -157,7 +163,18 @@ def self_check(inputs: Inputs, spec_folder: Path, out_dir: Path, rendered: dict[
     root = Path(os.path.commonpath([os.path.realpath(out), os.path.realpath(project_root)]))
     report = lint_paths([out / YAML_DIR], root=root, profile=inputs.spec.target.profile,
                         config_file=Path(config_source) if config_source else None, overlay=overlay)
-    return report.findings
+    return report
+
+
+def _at_spec_lines(report: LintReport, spec: LoadedSpec, out: Path, files: Sequence[str]) -> list[Finding]:
+    """The findings of a self-check moved from the rendered files to the spec lines their values
+    came from, as ``amlforge lint amlforge.yaml`` reports them (generators/virtual.py)."""
+    from amlforge.generators.virtual import VirtualOutput, origins_of
+
+    relocator = VirtualOutput(None, out, origins_of(spec.spec, files), spec.source)  # type: ignore[arg-type]
+    sources = {d.display: d.source for d in report.project.documents} if report.project is not None else {}
+    moved = [relocator.relocate(f, sources.get(f.location.file)) for f in report.findings]
+    return sorted(dict.fromkeys(moved), key=lambda f: f.sort_key())
 
 
 def _manifest(spec_ref: str, files: Sequence[str]) -> str:
@@ -190,8 +207,11 @@ def generate_project(spec_path: Path | str, out_dir: Path | str, targets: Sequen
     files = render_files(inputs, targets)
     result = GenerateResult(out, files=files, notes=list(inputs.notes), check=check)
     if lint and "yaml" in targets:
-        result.findings = self_check(inputs, loaded.folder, out, files)
+        report = _self_check_report(inputs, loaded.folder, out, files)
+        result.findings = report.findings
         if any(f.fatal or f.severity == Severity.ERROR for f in result.findings):
+            # nothing is written: point at the spec lines to fix, not at files that do not exist
+            result.findings = _at_spec_lines(report, loaded, Path(os.path.abspath(out)), list(files))
             result.refused = True
             return result
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from amlforge.policies.registry import Finding
     from amlforge.specs.overlay import Overlay
     from amlforge.specs.project import Document
+    from amlforge.specs.project_spec import ProjectSpec
     from amlforge.specs.source import SourceMap
 
 
@@ -142,7 +144,6 @@ def render_virtual(doc: Document) -> VirtualOutput:
         UserInputError: what ``amlforge generate`` would refuse before rendering (a missing
             conda file, a path outside the project), located in the spec.
     """
-    from amlforge.generators.azureml_yaml import deployment_file, endpoint_file, environment_file
     from amlforge.generators.inputs import read_inputs
     from amlforge.generators.pipeline import render_files, yaml_overlay
     from amlforge.specs.project_spec import LoadedSpec
@@ -151,7 +152,13 @@ def render_virtual(doc: Document) -> VirtualOutput:
     folder = loaded.path  # the spec file: a folder below it cannot exist
     inputs = read_inputs(loaded, folder)
     files = render_files(inputs, ("yaml",))
-    spec = loaded.spec
+    return VirtualOutput(yaml_overlay(inputs, files, folder), folder, origins_of(loaded.spec, files), loaded.source)
+
+
+def origins_of(spec: ProjectSpec, files: Iterable[str]) -> dict[str, Origin]:
+    """The spec entry each rendered file (a path relative to the output folder) was made from."""
+    from amlforge.generators.azureml_yaml import deployment_file, endpoint_file, environment_file
+
     origins: dict[str, Origin] = {}
     for name, env in spec.environments.items():
         origins[environment_file(name)] = Origin("environment", ("environments", name), dockerfile=bool(env.dockerfile))
@@ -160,10 +167,11 @@ def render_virtual(doc: Document) -> VirtualOutput:
         for dep_name, dep in ep.deployments.items():
             origins[deployment_file(ep_name, dep_name)] = Origin(
                 "deployment", ("endpoints", ep_name, "deployments", dep_name), dep.model or "", dep.code or "")
+    files = list(files)
     for rel in files:
         if rel.startswith(DOCKER_DIR + "/"):
             origins[rel] = Origin("docker", ("environments", rel.split("/")[1]))
-    return VirtualOutput(yaml_overlay(inputs, files, folder), folder, {rel: origins[rel] for rel in files if rel in origins}, loaded.source)
+    return {rel: origins[rel] for rel in files if rel in origins}
 
 
 def input_problem_code(error: UserInputError) -> str:
@@ -175,4 +183,4 @@ def input_problem_code(error: UserInputError) -> str:
     return "AML001"
 
 
-__all__ = ["Origin", "VirtualOutput", "input_problem_code", "render_virtual"]
+__all__ = ["Origin", "VirtualOutput", "input_problem_code", "origins_of", "render_virtual"]

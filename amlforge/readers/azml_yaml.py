@@ -152,7 +152,7 @@ def _worth_reporting(path: Path) -> bool:
 def _input_problem_code(message: str) -> str:
     if message.startswith("invalid YAML") or "mapping key" in message or "merge key" in message:
         return "AML002"
-    if "expands to more than" in message or "nests" in message or "refers to itself" in message:
+    if any(s in message for s in ("expands to more than", "values, far more than", "nests", "refers to itself")):
         return "AML003"
     if "larger than" in message:
         return "AML004"

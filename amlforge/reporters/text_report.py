@@ -13,18 +13,25 @@ _COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
 
 
 def summary(report: LintReport) -> str:
+    """``Found 2 errors, 1 warning in 2 files (1 suppressed, 3 in baseline).``: counted over the
+    files the findings sit in; a clean run names the files checked and the rules run."""
     counts = report.counts()
-    files = f"{report.files} file{'s' if report.files != 1 else ''}"
-    if not report.findings:
-        return f"All checks passed: {files}, {report.rules_run} rules."
-    parts = [f"{n} {sev}{'s' if n != 1 and sev != 'info' else ''}" for sev, n in counts.items() if n]
     extra = []
     if report.suppressed:
         extra.append(f"{report.suppressed} suppressed")
     if report.baselined:
         extra.append(f"{report.baselined} in baseline")
     tail = f" ({', '.join(extra)})" if extra else ""
-    return f"Found {', '.join(parts)} in {files}{tail}."
+    if not report.findings:
+        files = _plural(report.files, "file")
+        return f"All checks passed: {files}, {report.rules_run} rules{tail}."
+    parts = [f"{n} {sev}{'s' if n != 1 and sev != 'info' else ''}" for sev, n in counts.items() if n]
+    where = _plural(len({f.location.file for f in report.findings}), "file")
+    return f"Found {', '.join(parts)} in {where}{tail}."
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def render(report: LintReport, *, color: bool = False) -> str:

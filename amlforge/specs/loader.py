@@ -90,8 +90,27 @@ def discover(paths: Sequence[Path], overlay: Overlay | None = None) -> Iterator[
                 yield path, False
         elif given.exists():
             yield given, True
+        elif given.is_symlink():
+            raise _broken_link(given)
         else:
             raise UserInputError("no such file or directory", Location(str(given)), "check the path")
+
+
+def _broken_link(path: Path) -> UserInputError:
+    """A symbolic link that leads nowhere: to itself (a loop) or to a missing file."""
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports a loop this way
+        return UserInputError("symbolic link that loops (it leads back to itself)", Location(str(path)),
+                              "point the link at a real file, or remove it")
+    except OSError as e:
+        import errno
+
+        if e.errno == errno.ELOOP:
+            return UserInputError("symbolic link that loops (it leads back to itself)", Location(str(path)),
+                                  "point the link at a real file, or remove it")
+    return UserInputError(f"symbolic link to '{os.readlink(path)}', which does not exist", Location(str(path)),
+                          "fix the link, or remove it")
 
 
 def _spec_class(kind: str) -> type:
@@ -295,13 +314,19 @@ def validation_problems(doc: Document, cls: type, error: Any) -> list[LoadProble
                 "write azureml:<name>:<version>, azureml:<name>@latest, "
                 "azureml://registries/<registry>/<kind>s/<name>/versions/<version>, or an inline mapping"))
         elif kind == "literal_error":
-            expected = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
+            expected = _literal_choices(err.get("ctx", {}).get("expected", ""))
             value = err.get("input")
             close = difflib.get_close_matches(str(value), expected, n=1, cutoff=0.5)
-            hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(expected)}"
+            wanted = f"expected {expected[0]}" if len(expected) == 1 else f"expected one of {', '.join(expected)}"
+            if list(path) == ["version"]:
+                hint = (f"this amlforge reads spec format version {', '.join(expected)}; write 'version: "
+                        f"{expected[-1]}' (a newer amlforge may read version {_show(value)})")
+            elif close and len(expected) > 1:
+                hint = f"did you mean '{close[0]}'?"
+            else:
+                hint = f"write {expected[0]}" if len(expected) == 1 else f"use one of: {', '.join(expected)}"
             problems.append(LoadProblem(
-                "AML104", doc.source.locate(tuple(path)),
-                f"'{_dotted(path)}' is {_show(value)}, expected one of {', '.join(expected)}", hint))
+                "AML104", doc.source.locate(tuple(path)), f"'{_dotted(path)}' is {_show(value)}, {wanted}", hint))
         elif kind == "environment_source":
             at = tuple(path) + ((err["ctx"]["field"],) if err.get("ctx", {}).get("field") else ())
             problems.append(LoadProblem(
@@ -309,13 +334,23 @@ def validation_problems(doc: Document, cls: type, error: Any) -> list[LoadProble
                 "an environment is either a base image (optionally with conda_file) or a Docker build context"))
         else:
             message = err["msg"]
+            hint = "fix the value at this position"
             if kind == "string_too_short":
                 message = f"'{_dotted(path)}' must not be empty"
+            elif kind == "too_short":
+                least = err.get("ctx", {}).get("min_length", 1)
+                what = str(path[-1]) if path else "value"
+                message = f"'{_dotted(path)}' is empty; it needs at least {least} {'entry' if least == 1 else 'entries'}"
+                hint = f"add at least {least} entr{'y' if least == 1 else 'ies'} under '{what}'"
             problems.append(LoadProblem(
                 "AML104", doc.source.locate(tuple(path)),
-                message[0].lower() + message[1:] if message else "invalid value",
-                "fix the value at this position"))
+                message[0].lower() + message[1:] if message else "invalid value", hint))
     return problems
+
+
+def _literal_choices(expected: str) -> list[str]:
+    """The choices of pydantic's literal_error ``expected``: "'a', 'b' or 'c'", or "1" for ``Literal[1]``."""
+    return [c.strip().strip("'") for c in re.split(r",\s*|\s+or\s+", expected) if c.strip()]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ document can cause (a "billion laughs" file composes to a few nodes but expands 
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,9 @@ _BARE_PLACEHOLDER_LINE = re.compile(
     r"^(?P<lead>(?:\s*-\s+)?\s*[^\s#'\"{][^#'\"]*?:\s+|\s*-\s+)"
     r"(?P<ph>\{\{\s*[A-Za-z_][A-Za-z0-9_.-]*\s*\}\})(?P<tail>\s*(?:#.*)?)$"
 )
+
+#: A YAML anchor (``&name``) at the start of a value.
+_ANCHOR = re.compile(r"(?:^|[\s,\[{:-])&[^\s,\[\]{}]")
 
 _constructor = yaml.constructor.SafeConstructor()
 _SCALARS = {
@@ -125,11 +130,17 @@ class _Builder:
     def build(self, node: yaml.Node, path: YamlPath, depth: int, stack: tuple[int, ...]) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
+            if any(_ANCHOR.search(line) for line in self.smap.lines):
+                raise UserInputError(
+                    f"the document expands to more than {MAX_NODES:,} values",
+                    _mark(self.smap.file, node.start_mark),
+                    "this looks like a YAML alias bomb; remove the anchors (&) and aliases (*) "
+                    "that refer to each other",
+                )
             raise UserInputError(
-                f"the document expands to more than {MAX_NODES:,} values",
+                f"the document has more than {MAX_NODES:,} values, far more than an az-ml file",
                 _mark(self.smap.file, node.start_mark),
-                "this looks like a YAML alias bomb; remove the anchors (&) and aliases (*) "
-                "that refer to each other",
+                "pass the az-ml YAML files themselves, not data files (or exclude this file)",
             )
         if depth > MAX_DEPTH:
             raise UserInputError(
@@ -236,6 +247,19 @@ def _yaml_hint(problem: str, line_text: str) -> str:
     return "check the indentation and quoting around this position"
 
 
+#: Byte-order marks of the encodings read besides UTF-8 (UTF-32 first: its LE mark starts with UTF-16's).
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def _looks_utf16(raw: bytes) -> bool:
+    """ASCII text in UTF-16 without a BOM: every other byte of the start is NUL."""
+    head = raw[:512]
+    if len(head) < 8:
+        return False
+    return all(b == 0 for b in head[1::2]) or all(b == 0 for b in head[0::2])
+
+
 def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a text file that amlforge must parse, with clear errors for everything odd.
 
@@ -253,14 +277,35 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
             )
         raw = path.read_bytes()
     except FileNotFoundError:
+        if path.is_symlink():
+            raise UserInputError(f"symbolic link to '{os.readlink(path)}', which does not exist",
+                                 Location(display), "fix or remove the link") from None
         raise UserInputError("no such file", Location(display), "check the path") from None
     except IsADirectoryError:
         raise UserInputError("is a directory, not a file", Location(display), "check the path") from None
     except PermissionError:
         raise UserInputError("permission denied", Location(display), "make the file readable") from None
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise UserInputError("symbolic link that loops (it leads back to itself)", Location(display),
+                                 "point the link at a real file, or remove it") from None
         raise UserInputError(f"cannot read file: {e.strerror}", Location(display), "check the path") from None
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            try:
+                text = raw[len(bom):].decode(codec)
+            except UnicodeDecodeError:
+                raise UserInputError(f"file starts with a {codec.upper()} byte-order mark but is not valid {codec.upper()}",
+                                     Location(display, 1, 1), "save the file as UTF-8") from None
+            if "\x00" in text:
+                raise UserInputError("file contains NUL characters: it is binary, not YAML", Location(display, 1, 1),
+                                     "pass the az-ml YAML files themselves, not model or data files")
+            return text
     if b"\x00" in raw:
+        if _looks_utf16(raw):
+            raise UserInputError(
+                "file looks like UTF-16 text without a byte-order mark; amlforge reads UTF-8, or UTF-16/32 with a BOM",
+                Location(display, 1, 1), "save the file as UTF-8")
         offset = raw.index(b"\x00")
         line = raw.count(b"\n", 0, offset) + 1
         raise UserInputError(

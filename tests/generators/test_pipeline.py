@@ -84,7 +84,8 @@ def test_lint_errors_in_the_generated_yaml_refuse_the_run(project: Path) -> None
     spec.write_text(spec.read_text().replace("instance_type: Standard_F4s_v2", "instance_type: Standard_DS3_v9", 1))
     result = run_cli("generate", "-o", "out", cwd=project)
     assert result.returncode == 1
-    assert "out/azureml/sklearn-iris-bg.blue.deployment.yml:17:16: error AML201" in result.stdout
+    # reported at the spec line to fix: nothing was written at out/
+    assert "amlforge.yaml:33:24: error AML201" in result.stdout and "out/" not in result.stdout
     assert "refused" in result.stderr
     assert not (project / "out").exists()
     # the project's own configuration applies to the self-check

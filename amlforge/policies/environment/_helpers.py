@@ -65,7 +65,7 @@ def server_releases() -> tuple[ServerRelease, ...]:
 
 @dataclass(frozen=True)
 class KnownImage:
-    """A prebuilt inference image from the reference (§7.1)."""
+    """A prebuilt inference image of concept-prebuilt-docker-images-inference.md."""
 
     image: str
     python: str

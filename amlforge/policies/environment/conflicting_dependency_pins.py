@@ -40,7 +40,7 @@ dependencies:
 
 ## References
 - conda docs, "Using pip in an environment" (pip changes are invisible to conda)
-- reference §6.1, ImageBuildFailure (dependency problems in the build log)
+- how-to-troubleshoot-online-endpoints.md, ImageBuildFailure (dependency problems in the build log)
 """
 
 from collections.abc import Iterator

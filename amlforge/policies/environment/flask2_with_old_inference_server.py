@@ -43,7 +43,7 @@ dependencies:
 ## References
 - includes/machine-learning-inference-server-troubleshooting.md (the `register()` error and
   the Markup ImportError; "do not pin flask")
-- reference §7.2 (server version history)
+- how-to-inference-server-http.md (server version history)
 """
 
 from collections.abc import Iterator

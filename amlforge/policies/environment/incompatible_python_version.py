@@ -8,7 +8,7 @@ Reads the Python version pinned in an environment's conda file (`python=3.8`,
   1.3.4 need 3.8 or newer;
 - the Python of a prebuilt inference image (warning when it differs): `minimal-py311-inference`
   is Python 3.11, `minimal-py312-inference` and `mlflow-py312-inference` 3.12,
-  `minimal-ubuntu22.04-py39-*-inference` 3.9 (reference §7.1).
+  `minimal-ubuntu22.04-py39-*-inference` 3.9 (concept-prebuilt-docker-images-inference.md).
 
 The second check is a heuristic: how the image build combines a conda file with a prebuilt
 inference image is not documented in detail (**unconfirmed**), but the server and packages
@@ -44,7 +44,7 @@ dependencies:
 ## References
 - PyPI metadata (Requires-Python) of azureml-inference-server-http, all releases
 - concept-prebuilt-docker-images-inference.md and Azure/azureml-assets inference environments
-  (reference §7.1)
+  (concept-prebuilt-docker-images-inference.md)
 """
 
 from collections.abc import Iterator

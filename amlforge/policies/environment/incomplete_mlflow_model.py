@@ -30,7 +30,7 @@ model:
 
 ## References
 - concept-mlflow-models.md (the MLmodel file, flavors, `python_function.env`)
-- reference §7.3
+- how-to-deploy-mlflow-models-online-endpoints.md
 """
 
 from collections.abc import Iterator

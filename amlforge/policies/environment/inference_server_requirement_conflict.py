@@ -40,7 +40,7 @@ dependencies:
 
 ## References
 - PyPI metadata (Requires-Dist) of azureml-inference-server-http 1.0.0 to 1.5.1
-- reference §7.2 ("Pinning conflicts with any of these ... will break environment resolution")
+- how-to-inference-server-http.md ("Pinning conflicts with any of these ... will break environment resolution")
 """
 
 from collections.abc import Iterator

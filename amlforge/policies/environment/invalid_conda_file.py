@@ -35,7 +35,7 @@ dependencies:
 
 ## References
 - conda docs, "Creating an environment file manually" (the environment.yml format)
-- reference §6.1, ImageBuildFailure
+- how-to-troubleshoot-online-endpoints.md, ImageBuildFailure
 """
 
 from collections.abc import Iterator

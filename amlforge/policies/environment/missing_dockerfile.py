@@ -26,7 +26,7 @@ build:
 
 ## References
 - reference-yaml-environment.md (`build.path`, `build.dockerfile_path`, default `Dockerfile`),
-  reference §4.7 and §6.1 ("Check the build context has a Dockerfile")
+  reference-yaml-environment.md and how-to-troubleshoot-online-endpoints.md ("Check the build context has a Dockerfile")
 """
 
 import posixpath

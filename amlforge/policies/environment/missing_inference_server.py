@@ -6,7 +6,7 @@ environment (inline, or a standalone environment file it references) and reports
 neither `azureml-inference-server-http` nor `azureml-defaults` (which depends on it) is in
 the conda file, unless the image is a prebuilt inference image that bundles the server
 (`mcr.microsoft.com/azureml/minimal-py312-inference`, `.../curated/minimal-py311-inference`,
-and the other `*-inference` images of reference §7.1).
+and the other `*-inference` images of concept-prebuilt-docker-images-inference.md).
 
 - Error: the image is an Azure ML base image known to lack the server (`openmpi*`,
   `intelmpi*`), with or without a conda file.
@@ -55,7 +55,7 @@ environment:
 ```
 
 ## References
-- reference §7.1 (generic base images) and §6.1 ResourceNotReady
+- concept-prebuilt-docker-images-inference.md (generic base images) and how-to-troubleshoot-online-endpoints.md ResourceNotReady
 - how-to-deploy-mlflow-models-online-endpoints.md ("required for online deployments")
 - how-to-inference-server-http.md
 """

@@ -39,7 +39,7 @@ dependencies:
 
 ## References
 - concept-mlflow-models.md and how-to-deploy-mlflow-models.md (the model's conda file;
-  custom environments), reference §7.3
+  custom environments), how-to-deploy-mlflow-models-online-endpoints.md
 """
 
 from collections.abc import Iterator

@@ -40,7 +40,7 @@ instance_count: 3
 
 ## References
 - how-to-deploy-mlflow-models-online-endpoints.md ("Only models with the pyfunc flavor" get a
-  generated scoring script and environment), reference §7.3
+  generated scoring script and environment), how-to-deploy-mlflow-models-online-endpoints.md
 """
 
 from collections.abc import Iterator

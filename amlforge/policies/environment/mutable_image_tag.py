@@ -34,8 +34,8 @@ conda_file: conda.yaml
 
 ## References
 - concept-prebuilt-docker-images-inference.md ("Use the latest tag"; six months of older tags
-  supported), reference §7.1
-- reference §7.1: base images are patched about every two weeks
+  supported), concept-prebuilt-docker-images-inference.md
+- concept-prebuilt-docker-images-inference.md: base images are patched about every two weeks
 """
 
 from collections.abc import Iterator

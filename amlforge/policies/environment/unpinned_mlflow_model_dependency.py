@@ -40,7 +40,7 @@ dependencies:
 
 ## References
 - how-to-deploy-mlflow-models.md and how-to-deploy-mlflow-models-online-endpoints.md
-  (dependencies installed at container start; pin them), reference §7.3
+  (dependencies installed at container start; pin them), how-to-deploy-mlflow-models-online-endpoints.md
 """
 
 from collections.abc import Iterator

@@ -35,9 +35,9 @@ image: contosomlws.azurecr.io/scoring-base:1.4.2
   ones, and ACRs on which the endpoint identity has `AcrPull`.
 
 ## References
-- concept-endpoints-online.md (private registries: ACR with AcrPull only), reference §4.7
+- concept-endpoints-online.md (private registries: ACR with AcrPull only), reference-yaml-environment.md
 - how-to-troubleshoot-online-endpoints.md: "unable to download container image",
-  ResourceNotFound (reference §6.1)
+  ResourceNotFound (how-to-troubleshoot-online-endpoints.md)
 """
 
 from collections.abc import Iterator

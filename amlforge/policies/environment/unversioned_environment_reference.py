@@ -24,7 +24,7 @@ environment: azureml:sklearn-env:3
 ```
 
 ## References
-- reference-yaml-core-syntax.md (`azureml:<name>:<version>`, `@latest`), reference §3.2
+- reference-yaml-core-syntax.md (`azureml:<name>:<version>`, `@latest`), reference-yaml-core-syntax.md
 """
 
 from collections.abc import Iterator

@@ -28,7 +28,7 @@ type: custom_model
 
 ## References
 - issue MicrosoftDocs/azure-docs#83465 (the service error), bicep-types 2025-12-01 registry
-  assets (the regex), reference §3.1
+  assets (the regex), how-to-manage-quotas.md
 """
 
 import re

@@ -24,7 +24,7 @@ conda_file: conda.yaml
 ```
 
 ## References
-- issue MicrosoftDocs/azure-docs#65770 (the service error), reference §3.1
+- issue MicrosoftDocs/azure-docs#65770 (the service error), how-to-manage-quotas.md
 """
 
 from collections.abc import Iterator

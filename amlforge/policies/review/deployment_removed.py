@@ -38,7 +38,7 @@ traffic:
 
 ## References
 - how-to-safely-rollout-online-endpoints.md ("remove the old deployment" after traffic is 0)
-- reference §4.2 (a deployment with live traffic cannot be deleted)
+- reference-yaml-endpoint-online.md (a deployment with live traffic cannot be deleted)
 """
 
 from collections.abc import Iterator

@@ -37,8 +37,8 @@ instance_count: 4
 ```
 
 ## References
-- reference §2.1 (quota `ceil(1.2 x instance_count) x vCPUs`), §2.2 (429 concurrency cap)
-- reference §4.3 (`instance_count` is updatable)
+- how-to-manage-quotas.md (quota `ceil(1.2 x instance_count) x vCPUs`), how-to-manage-quotas.md (429 concurrency cap)
+- reference-yaml-deployment-managed-online.md (`instance_count` is updatable)
 """
 
 from collections.abc import Iterator

@@ -37,7 +37,7 @@ instance_count: 3
 ```
 
 ## References
-- reference §4.3 (`instance_type`: create-only in the REST model, so a new deployment is needed)
+- reference-yaml-deployment-managed-online.md (`instance_type`: create-only in the REST model, so a new deployment is needed)
 - how-to-safely-rollout-online-endpoints.md
 """
 

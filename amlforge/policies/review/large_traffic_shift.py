@@ -42,7 +42,7 @@ traffic:
 
 ## References
 - how-to-safely-rollout-online-endpoints.md (gradual traffic shift, mirror first)
-- reference §4.2 (`traffic`)
+- reference-yaml-endpoint-online.md (`traffic`)
 """
 
 from collections.abc import Iterator

@@ -36,7 +36,7 @@ instance_count: 6
   limit above which a rising use is reported.
 
 ## References
-- reference §2.1 (VM quota with the 20 % reserve), §2.2 (endpoint and deployment limits)
+- how-to-manage-quotas.md (VM quota with the 20 % reserve), how-to-manage-quotas.md (endpoint and deployment limits)
 - how-to-manage-quotas.md
 """
 

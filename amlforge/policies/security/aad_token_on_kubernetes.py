@@ -25,7 +25,7 @@ auth_mode: aml_token
 
 ## References
 - concept-endpoints-online-auth.md and how-to-authenticate-online-endpoint.md (aad_token:
-  managed only), reference §4.2 and §8
+  managed only), reference-yaml-endpoint-online.md and the azure-ai-ml 1.35.2 loaders (load_online_endpoint/load_online_deployment)
 """
 
 from collections.abc import Iterator

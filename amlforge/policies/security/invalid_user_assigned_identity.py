@@ -32,8 +32,8 @@ identity:
 ```
 
 ## References
-- reference-yaml-endpoint-online.md (`identity`), reference §4.2 and §8 (more than one UAI
-  rejected by the SDK), §5.3 (`userAssignedIdentities` keyed by resource id)
+- reference-yaml-endpoint-online.md (`identity`), reference-yaml-endpoint-online.md and the azure-ai-ml 1.35.2 loaders (load_online_endpoint/load_online_deployment) (more than one UAI
+  rejected by the SDK), the ARM template reference of Microsoft.MachineLearningServices/workspaces/onlineEndpoints (`userAssignedIdentities` keyed by resource id)
 """
 
 import re

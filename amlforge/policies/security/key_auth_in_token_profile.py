@@ -29,7 +29,7 @@ auth_mode: aad_token   # managed endpoints; Kubernetes endpoints: aml_token
 
 ## References
 - how-to-authenticate-online-endpoint.md ("static keys don't expire"; `aad_token` managed only)
-- reference §4.2 (`auth_mode`)
+- reference-yaml-endpoint-online.md (`auth_mode`)
 """
 
 from collections.abc import Iterator

@@ -29,7 +29,7 @@ environment_variables:
 
 ## References
 - how-to-deploy-online-endpoint-with-secret-injection.md (the pattern table)
-- reference §6.1 SecretsInjectionError
+- how-to-troubleshoot-online-endpoints.md SecretsInjectionError
 """
 
 from collections.abc import Iterator

@@ -37,7 +37,7 @@ instance_count: 3
 
 ## References
 - how-to-deploy-mlflow-models-online-endpoints.md and how-to-troubleshoot-online-endpoints.md
-  ("BadArgument: MLflow model with private network"), reference §6.1 and §7.3
+  ("BadArgument: MLflow model with private network"), how-to-troubleshoot-online-endpoints.md and how-to-deploy-mlflow-models-online-endpoints.md
 """
 
 from collections.abc import Iterator

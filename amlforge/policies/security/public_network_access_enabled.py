@@ -30,7 +30,7 @@ public_network_access: disabled
 
 ## References
 - reference-yaml-endpoint-online.md (`public_network_access`, default `enabled`; `disabled`:
-  inbound only through the workspace private endpoint), reference §4.2
+  inbound only through the workspace private endpoint), reference-yaml-endpoint-online.md
 """
 
 from collections.abc import Iterator

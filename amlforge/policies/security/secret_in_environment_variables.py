@@ -45,7 +45,7 @@ environment_variables:
 
 ## References
 - concept-secret-injection.md and how-to-deploy-online-endpoint-with-secret-injection.md
-- reference §4.3 (`environment_variables`), §6.1 SecretsInjectionError
+- reference-yaml-deployment-managed-online.md (`environment_variables`), how-to-troubleshoot-online-endpoints.md SecretsInjectionError
 """
 
 import math

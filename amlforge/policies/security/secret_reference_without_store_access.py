@@ -42,7 +42,7 @@ properties:
 
 ## References
 - how-to-deploy-online-endpoint-with-secret-injection.md and concept-secret-injection.md
-- reference §6.1 SecretsInjectionError
+- how-to-troubleshoot-online-endpoints.md SecretsInjectionError
 """
 
 from collections.abc import Iterator

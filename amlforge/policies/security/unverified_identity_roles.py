@@ -35,7 +35,7 @@ identity:
 - `identity_roles_granted` (bool, default false): the roles are granted; skip the reminder.
 
 ## References
-- how-to-troubleshoot-online-endpoints.md, "BadArgument: authorization error" (reference §6.1)
+- how-to-troubleshoot-online-endpoints.md, "BadArgument: authorization error" (how-to-troubleshoot-online-endpoints.md)
 - how-to-access-resources-from-endpoints-managed-identities.md
 """
 

@@ -1,11 +1,11 @@
 """Shared code of the traffic area (not a rule: the catalog loader skips `_` modules).
 
-Facts used by several rules, from ../shared/reference/azureml-online-endpoints.md:
+Facts used by several rules, from the public Azure ML documentation:
 - traffic keys are deployment names, compared case-insensitively (the SDK lower-cases them and
   drops zero entries before sending: ``_strip_zeroes_from_traffic``);
-- ``WORKER_COUNT`` defaults to 1 in the AzureML inference server (§7.2);
+- ``WORKER_COUNT`` defaults to 1 in the AzureML inference server (how-to-inference-server-http.md);
 - MLflow no-code deployments (no ``environment``, no ``code_configuration``) install the
-  model's conda dependencies when the container starts (§7.3).
+  model's conda dependencies when the container starts (how-to-deploy-mlflow-models-online-endpoints.md).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from amlforge.specs.project import EndpointGroup, Loaded, Project
 #: Default worker count of azureml-inference-server-http (``--worker_count 1``).
 DEFAULT_WORKER_COUNT = 1
 
-#: request_timeout_ms maxima (reference §2.2): managed, managed prompt flow, Kubernetes.
+#: request_timeout_ms maxima (how-to-manage-quotas.md): managed, managed prompt flow, Kubernetes.
 MANAGED_MAX_TIMEOUT_MS = 180_000
 PROMPT_FLOW_MAX_TIMEOUT_MS = 300_000
 KUBERNETES_MAX_TIMEOUT_MS = 300_000

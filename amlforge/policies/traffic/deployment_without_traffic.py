@@ -27,7 +27,7 @@ traffic:
 ```
 
 ## References
-- Reference §2.2 "Request headers" (`azureml-model-deployment` bypasses traffic rules).
+- how-to-manage-quotas.md "Request headers" (`azureml-model-deployment` bypasses traffic rules).
 - `how-to-safely-rollout-online-endpoints.md` (test a deployment at 0% with the header, then shift traffic).
 """
 

@@ -33,7 +33,7 @@ scale_settings:
 ```
 
 ## References
-- `reference-yaml-deployment-kubernetes-online.md` (`instance_count`, `scale_settings`); reference §2.1 and §4.4.
+- `reference-yaml-deployment-kubernetes-online.md` (`instance_count`, `scale_settings`); how-to-manage-quotas.md and reference-yaml-deployment-kubernetes-online.md.
 """
 
 from collections.abc import Iterator

@@ -48,7 +48,7 @@ resources:
 ## References
 - `how-to-manage-kubernetes-instance-types.md`, "Resource section validation" (required requests,
   "can't be zero or empty", "Memory can't be less than 1 MB", GPU "only in the `limits` section").
-- Reference §4.4 and §6.1 (PodUnschedulable).
+- reference-yaml-deployment-kubernetes-online.md and how-to-troubleshoot-online-endpoints.md (PodUnschedulable).
 """
 
 from collections.abc import Iterator

@@ -29,7 +29,7 @@ mirror_traffic:
 ```
 
 ## References
-- Reference §4.2 `mirror_traffic` (≤ 50, one key, managed only, target not live) and §8.
+- reference-yaml-endpoint-online.md `mirror_traffic` (≤ 50, one key, managed only, target not live) and the azure-ai-ml 1.35.2 loaders (load_online_endpoint/load_online_deployment).
 - `how-to-safely-rollout-online-endpoints.md`; bicep-types `mirrorTraffic` ("sum to utmost 50").
 """
 

@@ -29,7 +29,7 @@ request_settings:
 ```
 
 ## References
-- `reference-yaml-deployment-kubernetes-online.md`, RequestSettings; reference §4.4.
+- `reference-yaml-deployment-kubernetes-online.md`, RequestSettings; reference-yaml-deployment-kubernetes-online.md.
 """
 
 from collections.abc import Iterator

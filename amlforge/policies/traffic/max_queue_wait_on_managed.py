@@ -32,7 +32,7 @@ request_settings:
 ## References
 - `reference-yaml-deployment-managed-online.md` RequestSettings: "(Deprecated) ... Now increase
   `request_timeout_ms` to account for any networking/queue delays".
-- Reference §4.5.
+- reference-yaml-deployment-managed-online.md.
 """
 
 from collections.abc import Iterator

@@ -39,7 +39,7 @@ scale_settings:
 - `min_production_instances` (number, default 3; shared with AML207): the floor for `min_instances`.
 
 ## References
-- `how-to-troubleshoot-online-endpoints.md`, "How to prevent 503 status code errors"; reference §6.2 (503).
+- `how-to-troubleshoot-online-endpoints.md`, "How to prevent 503 status code errors"; how-to-troubleshoot-online-endpoints.md (503).
 - `reference-yaml-deployment-managed-online.md` (`instance_count`: "at least `3`" for high availability).
 """
 

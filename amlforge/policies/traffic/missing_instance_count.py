@@ -31,7 +31,7 @@ instance_count: 3
 ## References
 - `reference-yaml-deployment-managed-online.md` (`instance_count`: **Required**) and
   `reference-yaml-deployment-kubernetes-online.md` ("only required if you're using the `default` scale type").
-- Reference §4.3, §4.4; `how-to-troubleshoot-online-endpoints.md`, ERROR: InvalidDeploymentSpec.
+- reference-yaml-deployment-managed-online.md, reference-yaml-deployment-kubernetes-online.md; `how-to-troubleshoot-online-endpoints.md`, ERROR: InvalidDeploymentSpec.
 """
 
 from collections.abc import Iterator

@@ -58,8 +58,8 @@ readiness_probe:
 - `model_sizes` (table, shared): sizes of registered models, e.g. `{"azureml:llm:3" = "14GiB"}`.
 
 ## References
-- `how-to-troubleshoot-online-endpoints.md`, ERROR: ResourceNotReady; reference §4.6 (probe budget) and §6.1.
-- Reference §7.3 (MLflow dependencies are "installed at container start ... use generous probes").
+- `how-to-troubleshoot-online-endpoints.md`, ERROR: ResourceNotReady; reference-yaml-deployment-managed-online.md (probe budget) and how-to-troubleshoot-online-endpoints.md.
+- how-to-deploy-mlflow-models-online-endpoints.md (MLflow dependencies are "installed at container start ... use generous probes").
 """
 
 import math

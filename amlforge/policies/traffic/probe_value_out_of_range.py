@@ -45,7 +45,7 @@ readiness_probe:
 
 ## References
 - `reference-yaml-deployment-managed-online.md` and `reference-yaml-deployment-kubernetes-online.md`, ProbeSettings.
-- Reference §4.6 and §8 ("probe minimums": not checked by the SDK).
+- reference-yaml-deployment-managed-online.md and the azure-ai-ml 1.35.2 loaders (load_online_endpoint/load_online_deployment) ("probe minimums": not checked by the SDK).
 """
 
 from collections.abc import Iterator

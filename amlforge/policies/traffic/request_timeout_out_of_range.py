@@ -32,7 +32,7 @@ request_settings:
 ```
 
 ## References
-- Reference §2.2 ("Max request timeout": 180 s managed, 300 s prompt flow and Kubernetes), §4.5, §6.2 (408, 504).
+- how-to-manage-quotas.md ("Max request timeout": 180 s managed, 300 s prompt flow and Kubernetes), reference-yaml-deployment-managed-online.md, how-to-troubleshoot-online-endpoints.md (408, 504).
 - `reference-yaml-deployment-managed-online.md` RequestSettings ("the maximum value allowed is 180000").
 """
 

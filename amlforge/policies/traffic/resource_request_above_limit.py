@@ -41,7 +41,7 @@ resources:
 
 ## References
 - `how-to-troubleshoot-online-endpoints.md`, "Resource requests greater than limits" (BadArgument).
-- `how-to-manage-kubernetes-instance-types.md`, "Resource section validation"; reference §4.4 and §6.1.
+- `how-to-manage-kubernetes-instance-types.md`, "Resource section validation"; reference-yaml-deployment-kubernetes-online.md and how-to-troubleshoot-online-endpoints.md.
 """
 
 from collections.abc import Iterator

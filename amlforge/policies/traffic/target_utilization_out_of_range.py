@@ -36,7 +36,7 @@ scale_settings:
 ```
 
 ## References
-- `how-to-troubleshoot-online-endpoints.md`, ERROR: InvalidDeploymentSpec; reference §4.4 and §6.1.
+- `how-to-troubleshoot-online-endpoints.md`, ERROR: InvalidDeploymentSpec; reference-yaml-deployment-kubernetes-online.md and how-to-troubleshoot-online-endpoints.md.
 - `reference-yaml-deployment-kubernetes-online.md`, TargetUtilizationScaleSettings (defaults).
 """
 

@@ -32,7 +32,7 @@ traffic:
 ```
 
 ## References
-- Reference §4.2 `traffic` ("Values must total 0 or 100"), §6.2 HTTP 404, §8 (SDK checks only > 100).
+- reference-yaml-endpoint-online.md `traffic` ("Values must total 0 or 100"), how-to-troubleshoot-online-endpoints.md HTTP 404, the azure-ai-ml 1.35.2 loaders (load_online_endpoint/load_online_deployment) (SDK checks only > 100).
 - `how-to-safely-rollout-online-endpoints.md`; `how-to-troubleshoot-online-endpoints.md` (HTTP status codes).
 """
 

@@ -34,7 +34,7 @@ traffic:
 ```
 
 ## References
-- Reference §4.2 `traffic` and §5.3 "Traffic ordering" (traffic can only name existing deployments).
+- reference-yaml-endpoint-online.md `traffic` and the ARM template reference of Microsoft.MachineLearningServices/workspaces/onlineEndpoints "Traffic ordering" (traffic can only name existing deployments).
 - azure-ai-ml `operations/_online_endpoint_operations.py:_strip_zeroes_from_traffic` (lower-cases keys, drops zeros).
 """
 

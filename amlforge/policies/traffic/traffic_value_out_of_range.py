@@ -25,7 +25,7 @@ traffic:
 ```
 
 ## References
-- Reference §4.2 `traffic` and `mirror_traffic`; bicep-types `OnlineEndpointProperties.traffic` (percentages).
+- reference-yaml-endpoint-online.md `traffic` and `mirror_traffic`; bicep-types `OnlineEndpointProperties.traffic` (percentages).
 """
 
 from collections.abc import Iterator

@@ -41,9 +41,9 @@ request_settings:
 
 ## References
 - `reference-yaml-deployment-managed-online.md` RequestSettings (`max_concurrent_requests_per_instance`:
-  "pass `WORKER_COUNT: <int>` as an environment variable"); reference §4.3 `environment_variables`.
-- Reference §2.2 "429 concurrency cap" and §6.2 (429: "ensure that the environment variable
-  `WORKER_COUNT` is correctly passed"); §7.2 (`--worker_count 1`).
+  "pass `WORKER_COUNT: <int>` as an environment variable"); reference-yaml-deployment-managed-online.md `environment_variables`.
+- how-to-manage-quotas.md "429 concurrency cap" and how-to-troubleshoot-online-endpoints.md (429: "ensure that the environment variable
+  `WORKER_COUNT` is correctly passed"); how-to-inference-server-http.md (`--worker_count 1`).
 """
 
 from collections.abc import Iterator
