@@ -17,6 +17,7 @@ from amlforge import __version__
 # command name -> "module:attribute" of its click command. Keep sorted.
 COMMANDS: dict[str, tuple[str, str]] = {
     "azure": ("amlforge.cli.azure", "Validate, what-if and deploy the ARM template through Azure (needs amlforge[azure])."),
+    "data": ("amlforge.cli.data", "Show the knowledge catalog (image, environment and server lifecycle) and its age."),
     "explain": ("amlforge.cli.explain", "Show the documentation of one rule."),
     "generate": ("amlforge.cli.generate", "Generate az-ml YAML, ARM, Bicep and Dockerfiles from amlforge.yaml."),
     "import": ("amlforge.cli.import_", "Convert existing az-ml YAML into amlforge.yaml."),

@@ -10,6 +10,7 @@ Keys (all optional)::
     baseline = "amlforge-baseline.json"
     quota = "quota.yaml"        # quota figures (see amlforge.specs.quota)
     policies = ["builtin:production", "policies/org.yaml"]   # policy packs (docs/policy-packs.md)
+    knowledge = "amlforge-knowledge.json"   # your own image/environment lifecycle entries (docs/knowledge.md)
     [tool.amlforge.severity]
     AML305 = "error"            # per-rule severity (ID or name)
     [tool.amlforge.options]
@@ -28,7 +29,7 @@ from amlforge.errors import Location, UserInputError
 from amlforge.policies.registry import Finding, Rule, Severity
 
 PROFILES = ("dev", "test", "prod")
-_KEYS = {"select", "ignore", "fail_on", "profile", "baseline", "severity", "options", "exclude", "quota", "policies"}
+_KEYS = {"select", "ignore", "fail_on", "profile", "baseline", "severity", "options", "exclude", "quota", "policies", "knowledge"}
 
 
 @dataclass
@@ -74,6 +75,7 @@ class LintConfig:
     options: dict[str, Any] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)
     quota_file: Path | None = None
+    knowledge_file: Path | None = None
     source: str = ""
     policies: list[str] = field(default_factory=list)
 
@@ -164,6 +166,11 @@ def build_config(
     cfg.options = dict(options)
     here = base_dir or Path(".")
     cfg.quota_file = quota or (here / table["quota"] if table.get("quota") else None)
+    knowledge = table.get("knowledge")
+    if knowledge is not None and not (isinstance(knowledge, str) and knowledge.strip()):
+        raise UserInputError("'knowledge' should be the path of a JSON file", where,
+                             'write knowledge = "amlforge-knowledge.json"')
+    cfg.knowledge_file = here / knowledge if knowledge else None
     base = baseline or (here / table["baseline"] if table.get("baseline") else None)
     if base is not None:
         cfg.baseline = Baseline.read(base)

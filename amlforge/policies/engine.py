@@ -143,6 +143,9 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
         from amlforge.specs.quota import load_quota
 
         project.quota = load_quota(config.quota_file)
+    if config.knowledge_file is not None:
+        project.knowledge_file = config.knowledge_file
+        project.knowledge  # read now: a malformed file is a usage error (exit 2), not a rule's crash
     active = [r for r in registry if config.enabled(r)]
     raw: list[Finding] = []
     for problem in result.problems:
@@ -183,6 +186,7 @@ def _lint_spec(doc: Document, project: Project, registry: Registry, active: list
     rendered = result.project
     rendered.options.update(project.options)
     rendered.quota = project.quota
+    rendered.knowledge_file = project.knowledge_file
     sources = {d.display: d.source for d in rendered.documents}
     key = Path(os.path.relpath(os.path.abspath(doc.path), project.root)).as_posix()
     project.rendered[key] = rendered

@@ -8,6 +8,7 @@ framework can turn that into ``blue.yml:12:25``.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from amlforge.specs.deployment import OnlineDeploymentBase
     from amlforge.specs.endpoint import OnlineEndpointBase
     from amlforge.specs.environment import EnvironmentSpec
+    from amlforge.specs.knowledge import Knowledge
     from amlforge.specs.model import ModelSpec
     from amlforge.specs.overlay import Overlay
     from amlforge.specs.quota import QuotaSpec
@@ -143,6 +145,8 @@ class Project:
     profile: str = "dev"
     options: dict[str, Any] = field(default_factory=dict)
     quota: QuotaSpec | None = None
+    #: The project's own knowledge file (``knowledge`` in the configuration), if any.
+    knowledge_file: Path | None = None
     #: In-memory files that replace the disk below the folders they own (see specs/overlay.py).
     overlay: Overlay | None = None
     #: The projects ``amlforge lint`` rendered from the run's amlforge.yaml files, by the spec's
@@ -248,6 +252,33 @@ class Project:
         from amlforge.specs.sku import load_catalog
 
         return load_catalog()
+
+    @cached_property
+    def today(self) -> datetime.date:
+        """The date lifecycle facts are judged against: the ``retirement_as_of`` option, else today.
+
+        Raises:
+            UserInputError: the option is not a date.
+        """
+        value = self.options.get("retirement_as_of")
+        if value is None:
+            return datetime.date.today()
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return datetime.date.fromisoformat(str(value))
+        except ValueError:
+            from amlforge.errors import UserInputError
+
+            raise UserInputError(f"rule option 'retirement_as_of' should be a date (YYYY-MM-DD), got {value!r}", None,
+                                 'set [tool.amlforge.options] retirement_as_of = "2026-01-31", or remove it') from None
+
+    @cached_property
+    def knowledge(self) -> Knowledge:
+        """The lifecycle catalog (images, environments, server releases, limits) of this run."""
+        from amlforge.specs.knowledge import load_knowledge
+
+        return load_knowledge(self.knowledge_file)
 
     @property
     def quota_figures(self) -> QuotaSpec:

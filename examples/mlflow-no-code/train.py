@@ -48,6 +48,8 @@ CONDA_ENV = {
                 "scipy==1.13.1",
                 "joblib==1.4.2",
                 "threadpoolctl==3.5.0",
+                # the platform's no-code scoring script imports azureml.ai.monitoring (AML424)
+                "azureml-ai-monitoring==1.0.0",
             ]
         },
     ],

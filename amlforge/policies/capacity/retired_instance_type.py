@@ -30,7 +30,8 @@ instance_count: 1
 ```
 
 ## Options
-- `retirement_as_of` (ISO date, default: today): the date retirement dates are compared with.
+- `retirement_as_of` (ISO date, default: today): the date retirement dates are compared with (shared
+  by every rule that judges a lifecycle date).
 
 ## References
 - [Retired Azure VM sizes](https://learn.microsoft.com/azure/virtual-machines/sizes/retirement/retired-sizes-list)
@@ -40,7 +41,6 @@ instance_count: 1
 import datetime
 from collections.abc import Iterator
 
-from amlforge.errors import UserInputError
 from amlforge.policies.capacity._helpers import (
     managed_with_sku,
     smallest_sku,
@@ -49,19 +49,6 @@ from amlforge.policies.capacity._helpers import (
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Project
 from amlforge.specs.sku import Sku
-
-
-def _as_of(project: Project) -> datetime.date:
-    value = project.option("retirement_as_of", None)
-    if value is None:
-        return datetime.date.today()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value))
-    except ValueError:
-        raise UserInputError(f"rule option 'retirement_as_of' should be a date (YYYY-MM-DD), got {value!r}", None,
-                             'set [tool.amlforge.options] retirement_as_of = "2026-01-31", or remove it') from None
 
 
 def _replacement(project: Project, sku: Sku) -> Sku | None:
@@ -73,11 +60,11 @@ def _replacement(project: Project, sku: Sku) -> Sku | None:
 
 @rule("AML202", "retired-instance-type", Severity.ERROR, prevents=("BadArgument", "OutOfCapacity"))
 def check(project: Project) -> Iterator[Violation]:
-    as_of = None
+
     for dep, sku in managed_with_sku(project):
         if sku.retirement_status is None:
             continue
-        as_of = as_of or _as_of(project)
+        as_of = project.today
         date = datetime.date.fromisoformat(sku.retirement_date) if sku.retirement_date else None
         retired = sku.retirement_status == "retired" or (date is not None and date <= as_of)
         other = _replacement(project, sku)

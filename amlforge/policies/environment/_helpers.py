@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
+    from amlforge.errors import Location
     from amlforge.specs.conda import CondaFile, Dependency
     from amlforge.specs.deployment import OnlineDeploymentBase
     from amlforge.specs.environment import EnvironmentSpec
@@ -372,6 +373,7 @@ class MlflowModel:
         env_file: The conda file MLmodel's python_function flavor names ('' when none).
         env_missing: MLmodel names a conda file that is not in the folder.
         conda: That conda file, parsed.
+        mlflow_version: MLmodel's ``mlflow_version`` ('' when absent).
     """
 
     folder: LocalPath
@@ -381,6 +383,7 @@ class MlflowModel:
     env_file: str = ""
     env_missing: bool = False
     conda: CondaFile | None = None
+    mlflow_version: str = ""
 
 
 def mlflow_model(project: Project, model: Loaded[ModelSpec]) -> MlflowModel | None:
@@ -420,6 +423,8 @@ def _read_mlflow(folder: LocalPath) -> MlflowModel:
         info.problem = f"{folder.raw}/MLmodel has no 'flavors' mapping"
         return info
     info.flavors = [str(f) for f in data["flavors"]]
+    if isinstance(data.get("mlflow_version"), (str, int, float)):
+        info.mlflow_version = str(data["mlflow_version"])
     pyfunc = data["flavors"].get("python_function")
     env = pyfunc.get("env") if isinstance(pyfunc, dict) else None
     if isinstance(env, dict):
@@ -433,6 +438,21 @@ def _read_mlflow(folder: LocalPath) -> MlflowModel:
         else:
             info.env_missing = True
     return info
+
+
+def no_code_mlflow(project: Project) -> Iterator[tuple[Loaded[OnlineDeploymentBase], Loaded[ModelSpec], MlflowModel]]:
+    """No-code deployments (no scoring script, no environment) of a readable local MLflow model:
+    the platform builds their environment from the model's own conda file and scores them."""
+    for dep, model, info in iter_mlflow_deployments(project):
+        if is_no_code(dep) and not info.problem:
+            yield dep, model, info
+
+
+def mlflow_conda_anchor(model: Loaded[ModelSpec], info: MlflowModel) -> Location:
+    """Where a finding about an MLflow model's conda file points: the file, else the model path."""
+    if info.conda is not None:
+        return info.conda.location
+    return model.at("path").location()
 
 
 def iter_mlflow_deployments(project: Project) -> Iterator[tuple[Loaded[OnlineDeploymentBase], Loaded[ModelSpec], MlflowModel]]:
