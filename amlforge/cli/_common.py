@@ -20,10 +20,10 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 def show_error(error: UserInputError) -> None:
     """Print a user error as 'file:line:col: error: message' plus its hint."""
-    color = sys.stderr.isatty()
+    color = use_color("auto", sys.stderr)
     where = f"{error.location}: " if error.location else ""
     label = click.style("error", fg="red", bold=True) if color else "error"
-    click.echo(f"{where}{label}: {error.message}", err=True)
+    click.echo(f"{where}{label}: {error.message}", err=True, color=color)
     if error.hint:
         click.echo(f"  hint: {error.hint}", err=True)
 
@@ -98,3 +98,132 @@ def run_registry(policies: tuple[str, ...] = (), config_file: Path | None = None
 
     _, config, _ = configure([Path(".")], config_file=config_file, policies=policies)
     return registry_of(config)
+
+
+# ---------------------------------------------------------------------------------------------
+# Terminal and CI conventions shared by the report commands (lint, review): colour, several
+# reports in one run, quiet levels and --exit-zero.
+
+
+def use_color(choice: str, stream: Any = None) -> bool:
+    """Whether to colour output on ``stream`` (stdout by default).
+
+    ``--color always|never`` decides; with ``auto`` (the default), ``NO_COLOR`` (any non-empty
+    value, https://no-color.org) turns colour off, ``FORCE_COLOR`` (non-empty) turns it on, and
+    otherwise only a terminal gets colour.
+    """
+    import os
+
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    stream = stream if stream is not None else sys.stdout
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def report_options(formats: tuple[str, ...], what: str) -> Callable[[F], F]:
+    """``--output-format/--format``, ``-o/--output``, ``--color``, ``-q/--quiet`` and ``--exit-zero``."""
+
+    def decorate(func: F) -> F:
+        options = [
+            click.option("--output-format", "--format", "output_formats", multiple=True, metavar="FORMAT[=PATH]",
+                         help=f"Report format: {', '.join(formats)} (default text). Repeat it to write several "
+                              f"reports in one run; FORMAT=PATH writes that one to a file "
+                              f"(e.g. --output-format text --output-format sarif={what}.sarif)."),
+            click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                         help="Write the report without a =PATH to this file instead of standard output."),
+            click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto",
+                         show_default=True,
+                         help="Colour severities and rule IDs of text output: auto colours a terminal only, "
+                              "and follows NO_COLOR and FORCE_COLOR."),
+            click.option("-q", "--quiet", count=True,
+                         help="-q: only the findings (no summary line); -qq: nothing on standard output, "
+                              "only the exit code (reports given a =PATH are still written)."),
+            click.option("--exit-zero", is_flag=True,
+                         help="Exit 0 even when there are findings (unreadable input still exits 2)."),
+        ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def parse_output_formats(values: tuple[str, ...], formats: tuple[str, ...], output: Path | None) -> list[tuple[str, Path | None]]:
+    """``FORMAT[=PATH]`` values as (format, path or None for standard output).
+
+    Raises:
+        UserInputError: an unknown format, or more than one report for standard output.
+    """
+    import difflib
+
+    out: list[tuple[str, Path | None]] = []
+    for value in values or ("text",):
+        fmt, sep, path = value.partition("=")
+        fmt = fmt.strip().lower()
+        if fmt not in formats:
+            close = difflib.get_close_matches(fmt, formats, n=1)
+            raise UserInputError(f"unknown output format '{fmt}'", None,
+                                 (f"did you mean '{close[0]}'? " if close else "") + "formats: " + ", ".join(formats))
+        if sep and not path.strip():
+            raise UserInputError(f"--output-format {value}: the path after '=' is empty", None,
+                                 f"write --output-format {fmt}=report.{fmt}")
+        out.append((fmt, Path(path) if sep else None))
+    to_stdout = [fmt for fmt, path in out if path is None]
+    if len(to_stdout) > 1:
+        raise UserInputError(f"{len(to_stdout)} reports ({', '.join(to_stdout)}) would all go to standard output",
+                             None, f"give all but one a file: --output-format {to_stdout[-1]}=report.{to_stdout[-1]}")
+    if output is not None:
+        out = [(fmt, output if path is None else path) for fmt, path in out]
+    return out
+
+
+def emit_reports(report: Any, outputs: list[tuple[str, Path | None]], render: Callable[..., str], *,
+                 color: str, quiet: int) -> None:
+    """Render ``report`` once per requested format and write each to its file or to standard output.
+
+    ``render(report, fmt, color=bool)`` renders one format. Text to a terminal is coloured per
+    :func:`use_color`; files never are. ``quiet`` 1 drops the text summary line, 2 writes
+    nothing to standard output.
+    """
+    from amlforge.generators.writer import write_atomic
+
+    for fmt, path in outputs:
+        if path is None and quiet >= 2:
+            continue
+        colored = path is None and fmt == "text" and use_color(color)
+        text = render(report, fmt, color=colored)
+        if fmt == "text" and quiet >= 1:
+            lines = text.splitlines(keepends=True)
+            text = "".join(lines[:-1])  # the summary is the last line
+        if path is not None:
+            write_atomic(path, text)
+        else:
+            click.echo(text, nl=False, color=colored)  # click strips styles off a pipe unless told
+
+
+def exit_with(code: int, exit_zero: bool) -> None:
+    """Exit with ``code``; ``--exit-zero`` turns findings (1) into 0 but keeps unreadable input (2)."""
+    sys.exit(0 if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def _set_sdk_logging(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    from amlforge.integrations.azure import sdk_logging
+
+    sdk_logging(value or 0)
+    return value
+
+
+def verbose_option(func: F) -> F:
+    """``-v/--verbose`` for the commands that call Azure: the Azure SDK's own log lines are
+    hidden unless it is given (``-vv`` adds their debug log)."""
+    return click.option("-v", "--verbose", count=True, expose_value=False, callback=_set_sdk_logging,
+                        help="Show the Azure SDK's own log output (-vv: its debug log too).")(func)

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from amlforge.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, handle_errors
+from amlforge.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, handle_errors, verbose_option
 
 
 def _options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -44,6 +44,7 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "broken connection, with azure-core's exponential backoff."),
         click.option("--poll-interval", type=click.FloatRange(0.01, 600), default=5.0, show_default=True,
                      help="Seconds between status polls when Azure sends no Retry-After."),
+        verbose_option,
         click.option("--no-preflight", is_flag=True,
                      help="Skip the pre-flight reads (resource group, Microsoft.MachineLearningServices "
                           "registration, workspace) made before the ARM call; see docs/azure.md."),

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import click
 
-from amlforge.cli._common import handle_errors, parse_pairs
+from amlforge.cli._common import emit_reports, exit_with, handle_errors, parse_output_formats, parse_pairs, report_options
 from amlforge.reporters import FORMATS
 
 
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
               help="Lowest severity that makes the exit code 1 (default: warning, or the config).")
 @click.option("--select", multiple=True, help="Only these rule IDs, prefixes or names (repeatable, or comma list).")
@@ -39,23 +37,24 @@ from amlforge.reporters import FORMATS
               help="Record the current findings as the baseline and exit 0.")
 @click.option("--skip-unknown", is_flag=True, default=False,
               help="Skip named files that are not az-ml YAML (for pre-commit, which passes every changed YAML).")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the report to a file instead of standard output.")
+@report_options(FORMATS, "amlforge")
 @handle_errors
-def command(paths: tuple[Path, ...], fmt: str, fail_on: str | None, select: tuple[str, ...],
+def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...],
             ignore: tuple[str, ...], profile: str | None, overrides: tuple[str, ...],
             variables: tuple[str, ...], root: Path | None, config_file: Path | None,
             quota: Path | None, policies: tuple[str, ...], baseline: Path | None, write_baseline: Path | None,
-            skip_unknown: bool, output: Path | None) -> None:
+            skip_unknown: bool, output_formats: tuple[str, ...], output: Path | None, color: str, quiet: int,
+            exit_zero: bool) -> None:
     """Lint az-ml online endpoint, deployment and environment YAML before deploying.
 
     PATHS are files or folders (default: the current folder). Exit codes: 0 clean,
-    1 findings at or above --fail-on, 2 bad usage or unreadable input.
+    1 findings at or above --fail-on (0 with --exit-zero), 2 bad usage or unreadable input.
     """
     from amlforge.policies.config import Baseline
     from amlforge.policies.engine import lint_paths
     from amlforge.reporters import render
 
+    outputs = parse_output_formats(output_formats, FORMATS, output)
     split = lambda values: [v.strip() for value in values for v in value.split(",") if v.strip()]  # noqa: E731
     report = lint_paths(
         list(paths), root=root, config_file=config_file, select=split(select), ignore=split(ignore),
@@ -69,12 +68,5 @@ def command(paths: tuple[Path, ...], fmt: str, fail_on: str | None, select: tupl
         write_atomic(write_baseline, Baseline.render(report.findings))
         click.echo(f"wrote {len(report.findings)} findings to {write_baseline}", err=True)
         sys.exit(0)
-    color = output is None and fmt == "text" and sys.stdout.isatty()
-    text = render(report, fmt, color=color)
-    if output is not None:
-        from amlforge.generators.writer import write_atomic
-
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
-    sys.exit(report.exit_code)
+    emit_reports(report, outputs, render, color=color, quiet=quiet)
+    exit_with(report.exit_code, exit_zero)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from amlforge.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, handle_errors
+from amlforge.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, handle_errors, verbose_option
 
 
 @click.command("quota")
@@ -33,6 +33,7 @@ from amlforge.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, handle_erro
               help="With --live: Azure Resource Manager address (env AMLFORGE_ARM_ENDPOINT).")
 @click.option("--max-retries", type=click.IntRange(0, 20), default=3, show_default=True,
               help="With --live: retries after throttling, a 5xx or a broken connection.")
+@verbose_option
 @handle_errors
 def command(paths: tuple[Path, ...], quota_file: Path | None, fmt: str, root: Path | None,
             config_file: Path | None, live: bool = False, subscription: str | None = None,

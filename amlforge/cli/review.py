@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from amlforge.cli._common import handle_errors, parse_pairs
+from amlforge.cli._common import emit_reports, exit_with, handle_errors, parse_output_formats, parse_pairs, report_options
 from amlforge.review import FORMATS
 
 
@@ -15,8 +15,6 @@ from amlforge.review import FORMATS
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--base", "base", required=True, metavar="REF",
               help="Git branch, tag or commit to compare with (main, origin/main, HEAD~1).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format (markdown: for a pull-request comment).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
               help="Lowest severity of a new finding or risky change that makes the exit code 1.")
 @click.option("--select", multiple=True, help="Only these rule IDs, prefixes or names (AML8 = risky changes only).")
@@ -36,13 +34,13 @@ from amlforge.review import FORMATS
               help="Configuration file (default: .amlforge.toml or pyproject.toml [tool.amlforge]).")
 @click.option("--quota", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Quota figures (YAML) for the quota rules.")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the report to a file instead of standard output.")
+@report_options(FORMATS, "review")
 @handle_errors
-def command(paths: tuple[Path, ...], base: str, fmt: str, fail_on: str | None, select: tuple[str, ...],
+def command(paths: tuple[Path, ...], base: str, fail_on: str | None, select: tuple[str, ...],
             ignore: tuple[str, ...], profile: str | None, policies: tuple[str, ...], traffic_step: int | None,
             quota_threshold: float | None, overrides: tuple[str, ...], variables: tuple[str, ...],
-            root: Path | None, config_file: Path | None, quota: Path | None, output: Path | None) -> None:
+            root: Path | None, config_file: Path | None, quota: Path | None, output_formats: tuple[str, ...],
+            output: Path | None, color: str, quiet: int, exit_zero: bool) -> None:
     """Lint the work tree and the configuration at REF with the same options, and report only what is new.
 
     Prints risky changes (traffic shifts, removed deployments, create-only SKU changes, models or
@@ -53,6 +51,7 @@ def command(paths: tuple[Path, ...], base: str, fmt: str, fail_on: str | None, s
     from amlforge.review import review_paths
     from amlforge.review.render import render
 
+    outputs = parse_output_formats(output_formats, FORMATS, output)
     split = lambda values: [v.strip() for value in values for v in value.split(",") if v.strip()]
     options: dict[str, object] = {}
     if traffic_step is not None:
@@ -64,12 +63,5 @@ def command(paths: tuple[Path, ...], base: str, fmt: str, fail_on: str | None, s
         fail_on=fail_on, profile=profile, quota=quota, overrides=parse_pairs(overrides, "--set"),
         variables=dict(parse_pairs(variables, "--var")), policies=policies, options=options,
     )
-    color = output is None and fmt == "text" and sys.stdout.isatty()
-    text = render(review, fmt, color=color)
-    if output is not None:
-        from amlforge.generators.writer import write_atomic
-
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
-    sys.exit(review.exit_code)
+    emit_reports(review, outputs, render, color=color, quiet=quiet)
+    exit_with(review.exit_code, exit_zero)

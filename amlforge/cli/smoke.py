@@ -133,6 +133,10 @@ def command(
         from amlforge.integrations.inference_server.from_spec import settings_from_spec
 
         found = settings_from_spec(deployment_file, deployment_name)
+        if found.unfaithful is not None and python is None and requirements_file is None and conda_file is None:
+            refusal = found.unfaithful
+            where = f"{refusal.location}: " if refusal.location else ""
+            _input_error(where + refusal.message, refusal.hint, fmt)
         notes.extend(found.notes)
         script = script or found.script
         code_dir = code_dir or found.code_dir

@@ -90,14 +90,40 @@ def render_sarif(review: ReviewReport) -> str:
     return json.dumps(to_sarif(review), indent=2, ensure_ascii=False) + "\n"
 
 
+def render_github(review: ReviewReport) -> str:
+    """GitHub Actions annotations of the risky changes and new findings (the lint reporter's
+    commands), then the review's summary line."""
+    from amlforge.reporters.github_report import command
+
+    return "\n".join([*(command(f) for f in review.findings), summary(review)]) + "\n"
+
+
+def render_junit(review: ReviewReport) -> str:
+    """JUnit XML of the risky changes and new findings (the lint reporter's layout: a suite per
+    file, failures at --fail-on and above)."""
+    import xml.etree.ElementTree as ET
+    from types import SimpleNamespace
+
+    from amlforge.reporters.junit_report import to_element
+
+    root = to_element(SimpleNamespace(project=None, findings=review.findings, fail_on=review.fail_on))  # type: ignore[arg-type]
+    root.set("name", "amlforge review")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
 def render(review: ReviewReport, fmt: str, *, color: bool = False) -> str:
-    """Render a review in ``fmt``: text, markdown, json or sarif."""
+    """Render a review in ``fmt``: text, markdown, json, sarif, github or junit."""
     if fmt == "text":
         return render_text(review, color=color)
     if fmt == "json":
         return render_json(review)
     if fmt == "sarif":
         return render_sarif(review)
+    if fmt == "github":
+        return render_github(review)
+    if fmt == "junit":
+        return render_junit(review)
     if fmt == "markdown":
         from amlforge.reporters.markdown_report import render_review
 
@@ -105,4 +131,5 @@ def render(review: ReviewReport, fmt: str, *, color: bool = False) -> str:
     raise ValueError(f"unknown review format {fmt}")
 
 
-__all__ = ["render", "render_json", "render_sarif", "render_text", "summary", "to_sarif"]
+__all__ = ["render", "render_github", "render_json", "render_junit", "render_sarif", "render_text", "summary",
+           "to_sarif"]

@@ -48,4 +48,21 @@ def require(*modules: str) -> None:
                 None, f"install them with: pip install '{EXTRA}'") from None
 
 
-__all__ = ["EXTRA", "require"]
+#: Loggers of the Azure SDK that write to stderr on their own (DefaultAzureCredential logs a
+#: warning for every credential it tries: about 15 lines before amlforge's one-line error).
+SDK_LOGGERS = ("azure.identity", "azure.core", "azure.mgmt", "msal", "urllib3")
+
+
+def sdk_logging(verbose: int) -> None:
+    """Silence the Azure SDK's own log output unless ``verbose`` (``-v``): amlforge reports every
+    failure itself, with a hint. ``-v`` shows the SDK's warnings, ``-vv`` its debug log too."""
+    import logging
+
+    level = logging.CRITICAL + 1 if verbose <= 0 else logging.WARNING if verbose == 1 else logging.DEBUG
+    for name in SDK_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+    if verbose >= 2 and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(levelname)s: %(message)s")
+
+
+__all__ = ["EXTRA", "SDK_LOGGERS", "require", "sdk_logging"]

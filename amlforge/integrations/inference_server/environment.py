@@ -399,17 +399,59 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
-def _run_logged(cmd: list[str], log: Path, timeout_s: float | None) -> int:
+#: pip's log lines that say which step an install is at (shown as progress while it runs).
+_PIP_STEPS = ("Collecting ", "Downloading ", "Building wheel", "Installing collected packages", "Successfully installed")
+
+
+def _run_logged(cmd: list[str], log: Path, timeout_s: float | None,
+                on_event: Callable[[str], None] | None = None, every_s: float = 5.0) -> int:
+    """Run ``cmd`` with its output appended to ``log``; with ``on_event``, report pip's steps
+    (Collecting ..., Installing ...) as they appear, and at least every ``every_s`` seconds that
+    it is still running, so that a cold build is never minutes of silence."""
     with open(log, "ab") as fh:
         fh.write(("$ " + " ".join(cmd) + "\n").encode())
         fh.flush()
+        start_offset = fh.tell()
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_clean_env())
         try:
-            return proc.wait(timeout=timeout_s)
+            if on_event is None:
+                return proc.wait(timeout=timeout_s)
+            return _wait_reporting(proc, log, start_offset, timeout_s, on_event, every_s)
         except BaseException:
             proc.kill()
             proc.wait()
             raise
+
+
+def _wait_reporting(proc: subprocess.Popen, log: Path, offset: int, timeout_s: float | None,
+                    on_event: Callable[[str], None], every_s: float) -> int:
+    started = last = time.monotonic()
+    pending = b""
+    while True:
+        try:
+            return proc.wait(timeout=min(1.0, every_s))
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if timeout_s is not None and now - started > timeout_s:
+            raise subprocess.TimeoutExpired(proc.args, timeout_s)
+        try:
+            with open(log, "rb") as reader:
+                reader.seek(offset)
+                chunk = reader.read()
+        except OSError:
+            chunk = b""
+        offset += len(chunk)
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        steps = [ln.decode("utf-8", "replace").strip() for ln in lines]
+        steps = [s for s in steps if s.startswith(_PIP_STEPS)]
+        for step in steps:
+            on_event(f"  pip: {step[:160]}")
+            last = now
+        if now - last >= every_s:
+            on_event(f"  still installing ({now - started:.0f} s)")
+            last = now
 
 
 def _pip_error_tail(log: Path, limit: int = 25) -> str:
@@ -515,7 +557,7 @@ def ensure_smoke_python(
             str(req_file),
         ]
         try:
-            rc = _run_logged(cmd, log, pip_timeout_s)
+            rc = _run_logged(cmd, log, pip_timeout_s, on_event=on_event)
         except subprocess.TimeoutExpired as exc:
             raise SmokeEnvError(
                 f"pip install did not finish within {pip_timeout_s:.0f} s",

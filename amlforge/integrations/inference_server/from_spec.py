@@ -33,6 +33,11 @@ class DeploymentSmokeSettings:
     conda_file: Path | None = None
     request_file: Path | None = None
     notes: list[str] = field(default_factory=list)
+    #: Why the deployment's own environment cannot be rebuilt here (a registered environment,
+    #: a Docker build context, an image without a conda file, an inline conda file): a smoke
+    #: test without --python/--requirements/--conda-file would run in the wrong environment and
+    #: predict a false ResourceNotReady, so the command refuses it up front.
+    unfaithful: UserInputError | None = None
 
 
 def settings_from_spec(path: Path, deployment_name: str | None = None, *, overrides=(), variables=None) -> DeploymentSmokeSettings:
@@ -92,13 +97,24 @@ def settings_from_spec(path: Path, deployment_name: str | None = None, *, overri
         probe.initial_delay, probe.period, probe.failure_threshold)
     env = project.environment_of(dep)
     conda: Any = env.spec.conda_file if env is not None else None
+    supply = "pass --python with an interpreter that has its packages, or --requirements/--conda-file listing them"
+    where = dep.at("environment").location()
     if isinstance(conda, str) and is_local_path(conda):
         out.conda_file = project.local_path(env, conda).path
     elif conda is not None:
-        out.notes.append("the conda file is inline: pass --requirements or --python for its packages")
-    elif isinstance(spec.environment, str):
-        out.notes.append(f"environment {spec.environment} is registered in Azure: pass --python or --requirements "
-                         "with its packages")
+        out.unfaithful = UserInputError("the environment's conda file is inline or not a local file; amlforge smoke "
+                                        "cannot rebuild it", where, supply)
+    elif isinstance(spec.environment, str) and env is None:
+        out.unfaithful = UserInputError(
+            f"environment {spec.environment} is registered in Azure: amlforge smoke cannot resolve its packages "
+            "locally, and a run without them would predict a false ResourceNotReady", where, supply)
+    elif env is not None and getattr(env.spec, "build", None) is not None:
+        out.unfaithful = UserInputError("the environment is built from a Docker build context, which amlforge smoke "
+                                        "does not build", where, supply)
+    elif env is not None and getattr(env.spec, "image", None):
+        out.unfaithful = UserInputError(
+            f"the environment has no conda file: its packages come from the image {env.spec.image}, which amlforge "
+            "smoke does not run", where, supply)
     for name in SAMPLE_NAMES:
         candidate = dep.doc.path.parent / name
         if candidate.is_file():
