@@ -128,6 +128,11 @@ def _read_document(path: Path, display: str, explicit: bool, options: LoadOption
         return None
     if is_project_spec(path, data):
         return Document(path, display, PROJECT_SPEC, data, smap, explicit=explicit)
+    from amlforge.specs.instance_type import is_instance_type_document
+
+    if is_instance_type_document(data):  # Kubernetes InstanceType objects of the cluster
+        kind = "kubernetes_instancetype" if data["kind"] == "InstanceType" else "kubernetes_instancetypelist"
+        return Document(path, display, kind, data, smap, explicit=explicit)
     kind = classify(data)
     if kind is None or kind.startswith("unsupported:"):
         if explicit:

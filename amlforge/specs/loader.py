@@ -114,7 +114,7 @@ def _broken_link(path: Path) -> UserInputError:
 
 
 def _spec_class(kind: str) -> type:
-    from amlforge.specs import deployment, endpoint, environment, model
+    from amlforge.specs import deployment, endpoint, environment, instance_type, model
 
     return {
         "managed_endpoint": endpoint.ManagedOnlineEndpoint,
@@ -123,6 +123,8 @@ def _spec_class(kind: str) -> type:
         "kubernetes_deployment": deployment.KubernetesOnlineDeployment,
         "environment": environment.EnvironmentSpec,
         "model": model.ModelSpec,
+        "kubernetes_instancetype": instance_type.InstanceTypeSpec,
+        "kubernetes_instancetypelist": instance_type.InstanceTypeListSpec,
     }[kind]
 
 
@@ -515,6 +517,10 @@ def _collect(project: Project, doc: Document) -> None:
         project.environments.append(Loaded(spec, doc))
     elif doc.family == "model":
         project.models.append(Loaded(spec, doc))
+    elif doc.family == "instancetype":
+        project.instance_types.append(Loaded(spec, doc))
+    elif doc.family == "instancetypelist":
+        project.instance_types.extend(Loaded(item, doc, ("items", i)) for i, item in enumerate(spec.items))
 
 
 __all__ = [

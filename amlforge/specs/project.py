@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from amlforge.specs.deployment import OnlineDeploymentBase
     from amlforge.specs.endpoint import OnlineEndpointBase
     from amlforge.specs.environment import EnvironmentSpec
+    from amlforge.specs.instance_type import InstanceTypeSpec
     from amlforge.specs.knowledge import Knowledge
     from amlforge.specs.model import ModelSpec
     from amlforge.specs.overlay import Overlay
@@ -40,6 +41,8 @@ KINDS = (
     "kubernetes_deployment",
     "environment",
     "model",
+    "kubernetes_instancetype",
+    "kubernetes_instancetypelist",
 )
 
 
@@ -142,6 +145,8 @@ class Project:
     deployments: list[Loaded[OnlineDeploymentBase]] = field(default_factory=list)
     environments: list[Loaded[EnvironmentSpec]] = field(default_factory=list)
     models: list[Loaded[ModelSpec]] = field(default_factory=list)
+    #: Kubernetes InstanceType objects read in this run (``kubectl get instancetypes -o yaml``).
+    instance_types: list[Loaded[InstanceTypeSpec]] = field(default_factory=list)
     profile: str = "dev"
     options: dict[str, Any] = field(default_factory=dict)
     quota: QuotaSpec | None = None
@@ -305,6 +310,10 @@ class Project:
                 key = dep.spec.endpoint_name.lower()
                 groups.setdefault(key, EndpointGroup(dep.spec.endpoint_name)).deployments.append(dep)
         return groups
+
+    def instance_type(self, name: str) -> Loaded[InstanceTypeSpec] | None:
+        """The InstanceType object of the run called ``name`` (Kubernetes names are case-sensitive)."""
+        return next((t for t in self.instance_types if t.spec.name == name), None)
 
     def group_of(self, deployment: Loaded[OnlineDeploymentBase]) -> EndpointGroup | None:
         """The endpoint group a deployment belongs to."""

@@ -34,12 +34,19 @@ class Usage(SpecModel):
         return max(self.limit - self.usage, 0)
 
 
-#: Documented defaults (how-to-manage-quotas.md, 2026): per subscription and region.
-DEFAULT_ENDPOINTS = 100
-DEFAULT_DEPLOYMENTS = 500
-DEFAULT_DEPLOYMENTS_PER_ENDPOINT = 20
-DEFAULT_INSTANCES_PER_DEPLOYMENT = 50
-DEFAULT_TOTAL_COMPUTE = 500
+def _limit(name: str) -> int:
+    from amlforge.data import load_json
+
+    return int(load_json("knowledge.json")["limits"][name])
+
+
+#: Documented defaults per subscription and region, from the knowledge catalog's ``limits``
+#: (how-to-manage-quotas.md, 2026-01-27; ``amlforge data`` shows them with their source).
+DEFAULT_ENDPOINTS = _limit("endpoints_per_subscription_region")
+DEFAULT_DEPLOYMENTS = _limit("deployments_per_subscription_region")
+DEFAULT_DEPLOYMENTS_PER_ENDPOINT = _limit("deployments_per_endpoint")
+DEFAULT_INSTANCES_PER_DEPLOYMENT = _limit("instances_per_deployment")
+DEFAULT_TOTAL_COMPUTE = 500  # shared with training clusters and compute instances (how-to-manage-quotas.md)
 
 
 class QuotaSpec(SpecModel):

@@ -4,7 +4,8 @@
 Looks up `instance_type` of every managed deployment in the SKU catalog shipped with amlforge
 (the 85 sizes of the managed online endpoint SKU list), comparing names case-insensitively as
 the service does, and suggests the closest valid names. Kubernetes deployments are skipped:
-their instance types are custom resources defined in the cluster.
+their instance types are custom resources defined in the cluster. A deployment without
+`type: kubernetes` whose endpoint (in the run) is a Kubernetes endpoint is told to add the type.
 
 ## Why is this bad?
 The service rejects the deployment with BadArgument. The az CLI and azure-ai-ml only check
@@ -45,6 +46,15 @@ def check(project: Project) -> Iterator[Violation]:
         name = dep.spec.instance_type
         if not name or "{{" in name or project.skus.get(name) is not None:
             continue  # empty and placeholder values are reported by the spec rules
+        group = project.group_of(dep)
+        endpoint = group.endpoint if group is not None else None
+        if endpoint is not None and getattr(endpoint.spec, "kind", None) == "kubernetes":
+            yield Violation(dep.at("instance_type"),
+                            f"deployment of Kubernetes endpoint '{endpoint.spec.name}' has no 'type: kubernetes', so "
+                            f"instance_type '{name}' is looked up as a managed VM size",
+                            "add 'type: kubernetes' to the deployment (its instance_type names an InstanceType of "
+                            "the cluster)")
+            continue
         close = project.skus.closest(name.strip())
         if name.strip() != name and project.skus.get(name.strip()):
             hint = f"remove the spaces: '{name.strip()}'"

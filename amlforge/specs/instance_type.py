@@ -1,0 +1,96 @@
+"""Kubernetes InstanceType custom resources (``amlarc.azureml.com/v1alpha1``).
+
+On a Kubernetes online endpoint, ``instance_type`` names an ``InstanceType`` object of the
+attached cluster: a node selector and container resources. ``kubectl get instancetypes -o yaml``
+prints them as an ``InstanceTypeList`` (or a plain ``List``); a single object is an ``InstanceType``.
+amlforge reads them when they are in the run, so that deployments can be checked against them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BeforeValidator, Field
+
+from amlforge.specs._base import SpecModel
+
+#: API group and version of the CRD (how-to-manage-kubernetes-instance-types.md).
+API_GROUP = "amlarc.azureml.com/"
+#: What the cluster uses when a deployment names no instance type: 100m CPU and 2Gi requested
+#: (how-to-manage-kubernetes-instance-types.md, 2025-07-23).
+DEFAULT_NAME = "defaultinstancetype"
+DEFAULT_REQUESTS = {"cpu": "100m", "memory": "2Gi"}
+
+
+def _quantity(value: Any) -> Any:
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+Quantity = Annotated[str, BeforeValidator(_quantity)]
+
+
+class CrdResources(SpecModel):
+    """CPU, memory and GPU of an instance type (``nvidia.com/gpu`` may be a number)."""
+
+    cpu: Quantity | None = Field(None, description='CPU, e.g. "700m" or "2".')
+    memory: Quantity | None = Field(None, description='Memory, e.g. "1500Mi".')
+    gpu: Quantity | None = Field(None, validation_alias=AliasChoices("nvidia.com/gpu", "gpu"),
+                                 description="Whole GPUs.")
+
+
+class CrdRequirements(SpecModel):
+    requests: CrdResources | None = Field(None, description="What the scheduler reserves.")
+    limits: CrdResources | None = Field(None, description="Hard caps of the container.")
+
+
+class InstanceTypeBody(SpecModel):
+    node_selector: dict[str, str] | None = Field(None, alias="nodeSelector", description="Node labels to match.")
+    resources: CrdRequirements | None = Field(None, description="Container requests and limits.")
+
+
+class Metadata(SpecModel):
+    model_config = {**SpecModel.model_config, "extra": "ignore"}
+
+    name: str = Field(min_length=1, description="The instance type's name, used as instance_type.")
+
+
+class InstanceTypeSpec(SpecModel):
+    """One ``InstanceType`` object."""
+
+    model_config = {**SpecModel.model_config, "extra": "ignore"}
+
+    api_version: str = Field(alias="apiVersion", description="amlarc.azureml.com/v1alpha1")
+    kind: Literal["InstanceType"] = Field(description="InstanceType")
+    metadata: Metadata = Field(description="Object metadata; name is what deployments refer to.")
+    spec: InstanceTypeBody = Field(default_factory=InstanceTypeBody, description="Node selector and resources.")
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+
+class InstanceTypeListSpec(SpecModel):
+    """``kubectl get instancetypes -o yaml``: an ``InstanceTypeList`` (or ``List``) of objects."""
+
+    model_config = {**SpecModel.model_config, "extra": "ignore"}
+
+    api_version: str = Field(alias="apiVersion", description="amlarc.azureml.com/v1alpha1 or v1")
+    kind: Literal["InstanceTypeList", "List"] = Field(description="InstanceTypeList")
+    items: list[InstanceTypeSpec] = Field(default_factory=list, description="The instance types.")
+
+
+def is_instance_type_document(data: dict[str, Any]) -> bool:
+    """An InstanceType or a list of them, by ``apiVersion`` and ``kind``."""
+    api, kind = data.get("apiVersion"), data.get("kind")
+    if not isinstance(api, str) or not isinstance(kind, str):
+        return False
+    if kind == "InstanceType" or kind == "InstanceTypeList":
+        return api.startswith(API_GROUP)
+    items = data.get("items")
+    return kind == "List" and isinstance(items, list) and bool(items) and all(
+        isinstance(i, dict) and i.get("kind") == "InstanceType" and str(i.get("apiVersion", "")).startswith(API_GROUP)
+        for i in items)
+
+
+__all__ = ["API_GROUP", "DEFAULT_NAME", "DEFAULT_REQUESTS", "InstanceTypeListSpec", "InstanceTypeSpec",
+           "is_instance_type_document"]
