@@ -22,6 +22,7 @@ from amlforge.specs.source import SourceMap, YamlPath
 if TYPE_CHECKING:
     from amlforge.specs.conda import CondaFile
     from amlforge.specs.deployment import OnlineDeploymentBase
+    from amlforge.specs.dockerfile import Dockerfile
     from amlforge.specs.endpoint import OnlineEndpointBase
     from amlforge.specs.environment import EnvironmentSpec
     from amlforge.specs.instance_type import InstanceTypeSpec
@@ -185,6 +186,29 @@ class Project:
                                  lambda: load_conda_file(resolved.path, display_path(resolved.path),
                                                          self.read_overlay(resolved.path))[0])
         return None
+
+    def dockerfile_of(self, env: Loaded[EnvironmentSpec]) -> Dockerfile | None:
+        """The parsed Dockerfile of an environment's local build context (None without one)."""
+        build = env.spec.build
+        if build is None or not is_local_path(build.path):
+            return None
+        context = self.local_path(env, build.path)
+        dockerfile = self.local_path(env, os.path.join(build.path, build.dockerfile_path))
+        if not context.exists or not context.is_dir or not dockerfile.exists or dockerfile.is_dir:
+            return None  # AML106 / AML415 report these
+
+        def load() -> Dockerfile:
+            from amlforge.specs.dockerfile import load_dockerfile
+            from amlforge.specs.loader import display_path
+            from amlforge.specs.source import read_text
+
+            def read(path: Path, display: str) -> str:
+                text = self.read_overlay(path)
+                return text if text is not None else read_text(path, display)
+
+            return load_dockerfile(dockerfile.path, display_path(dockerfile.path), context.path, read)
+
+        return self.memo(("dockerfile", dockerfile.path), load)
 
     def model_size(self, deployment: Loaded[OnlineDeploymentBase]) -> tuple[int, str] | None:
         """Bytes of the deployment's model and where the figure comes from, when known.

@@ -328,6 +328,16 @@ def conda_files(project: Project) -> list[tuple[Loaded[EnvironmentSpec], CondaFi
     return project.memo(("environment", "conda_files"), build)
 
 
+def dockerfile_pip_sections(project: Project) -> list[CondaFile]:
+    """The pip requirements of each build context's Dockerfile (RUN pip install, -r files), once per Dockerfile."""
+    out: dict[str, CondaFile] = {}
+    for env in project.environments:
+        dockerfile = project.dockerfile_of(env) if env.spec.build is not None else None
+        if dockerfile is not None and not dockerfile.problem:
+            out.setdefault(dockerfile.display, dockerfile.pip)
+    return list(out.values())
+
+
 def environment_of(project: Project, dep: Loaded[OnlineDeploymentBase]) -> Loaded[EnvironmentSpec] | None:
     """The environment a deployment uses (inline, or a standalone file it references)."""
     return project.environment_of(dep)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from amlforge.policies.environment._helpers import parse_image
 from amlforge.specs.knowledge import Lifecycle
-from amlforge.specs.project import Anchor, Project
+from amlforge.errors import Location
+from amlforge.specs.environment import EnvironmentSpec
+from amlforge.specs.project import Anchor, Loaded, Project
 from amlforge.specs.references import parse_asset_ref
 
 #: Registries whose environments are Azure ML's curated ones.
@@ -18,7 +20,7 @@ CURATED_REGISTRIES = ("azureml",)
 class Outdated:
     """A reference to an image or curated environment the catalog calls deprecated, renamed or retired."""
 
-    at: Anchor
+    at: Anchor | Location
     name: str
     raw: str
     entry: Lifecycle
@@ -35,14 +37,31 @@ class Outdated:
 
 
 def outdated_images(project: Project) -> Iterator[Outdated]:
-    """Environment images that the catalog does not call supported."""
+    """Environment images, and ``FROM`` images of build contexts' Dockerfiles, that the catalog
+    does not call supported."""
+    seen: set[tuple[str, int]] = set()
     for env in project.environments:
-        if not env.spec.image:
-            continue
-        ref = parse_image(env.spec.image)
-        entry = project.knowledge.image(ref.name)
-        if entry is not None and entry.status != "supported":
-            yield Outdated(env.at("image"), ref.name, env.spec.image, entry)
+        for at, raw in image_references(project, env):
+            ref = parse_image(raw)
+            entry = project.knowledge.image(ref.name)
+            where = at.location() if isinstance(at, Anchor) else at
+            if entry is None or entry.status == "supported" or (where.file, where.line) in seen:
+                continue
+            seen.add((where.file, where.line))
+            yield Outdated(at, ref.name, raw, entry)
+
+
+def image_references(project: Project, env: Loaded[EnvironmentSpec]) -> Iterator[tuple[Anchor | Location, str]]:
+    """The images an environment builds on: its ``image``, or the resolved ``FROM`` images of its
+    build context's Dockerfile (stages that name an earlier stage are left out)."""
+    if env.spec.image:
+        yield env.at("image"), env.spec.image
+        return
+    dockerfile = project.dockerfile_of(env)
+    if dockerfile is None:
+        return
+    for base in dockerfile.external_images():
+        yield base.location, base.image
 
 
 def curated_name(value: str) -> str | None:

@@ -107,3 +107,30 @@ def check(project: Project) -> Iterator[Violation]:
                        "script)")
         yield Violation(env.at("conda_file"), message, "add azureml-inference-server-http==<version> to the pip section",
                         severity=None if image.generic_base else Severity.WARNING)
+    yield from _build_contexts(project, users)
+
+
+def _build_contexts(project: Project, users: dict) -> Iterator[Violation]:
+    """Environments built from a Dockerfile (not custom containers with their own server): the
+    Dockerfile must start from an image with the server, or pip-install it."""
+    for env in project.environments:
+        if env.spec.build is None or env.spec.inference_config is not None:
+            continue
+        scoring = [d for d in users.get(id(env), ()) if d.spec.code_configuration is not None]
+        dockerfile = project.dockerfile_of(env) if scoring else None
+        if dockerfile is None or dockerfile.problem or has_server(dockerfile.pip):
+            continue
+        images = dockerfile.external_images()
+        if not images or any(i.unresolved for i in dockerfile.images) or dockerfile.missing_requirement_files:
+            continue  # a base image or a requirements file that is not known: nothing to say
+        refs = [parse_image(i.image) for i in images]
+        if any(r.known is not None and r.known.bundles_server for r in refs):
+            continue
+        last = images[-1]
+        generic = refs[-1].generic_base
+        yield Violation(last.location,
+                        f"the Dockerfile builds on '{last.image}', which has no inference server, and no RUN line "
+                        "pip-installs azureml-inference-server-http",
+                        "add 'RUN pip install azureml-inference-server-http==<version>' (or start FROM a prebuilt "
+                        "inference image such as mcr.microsoft.com/azureml/minimal-py312-inference)",
+                        severity=None if generic else Severity.WARNING)

@@ -21,6 +21,10 @@ one of its own dependencies can make the build fail (the troubleshooting guide's
 build stuck at `Installing pip dependencies` is to pin versions), or install a version your
 model was not saved with, so that `init()` fails and the deployment ends in ResourceNotReady.
 
+The same goes for `pip install` in the `RUN` lines of a build context's Dockerfile, and for the
+requirements files those lines install (`pip install -r requirements.txt`), located in those
+files.
+
 ## Example
 ```yaml
 # conda.yaml
@@ -53,7 +57,7 @@ dependencies:
 
 from collections.abc import Iterator
 
-from amlforge.policies.environment._helpers import conda_files, has_server
+from amlforge.policies.environment._helpers import conda_files, dockerfile_pip_sections, has_server
 from amlforge.policies.environment._pins import pip_pin_problem
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Project
@@ -61,7 +65,9 @@ from amlforge.specs.project import Project
 
 @rule("AML402", "unpinned-pip-dependency", Severity.WARNING, prevents=("ImageBuildFailure", "ResourceNotReady"))
 def check(project: Project) -> Iterator[Violation]:
-    for _, conda in conda_files(project):
+    pip_sections = [conda for _, conda in conda_files(project)]
+    pip_sections += dockerfile_pip_sections(project)
+    for conda in pip_sections:
         server = has_server(conda)
         for dep in conda.pip:
             problem = pip_pin_problem(dep, server=server)
