@@ -21,7 +21,7 @@ from amlforge.reporters import FORMATS
               help="Profile whose rules apply (prod adds high-availability and security rules).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a field in every file, as az ml --set does (e.g. --set endpoint_name=my-ep).")
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Fill {{NAME}} placeholders.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Fill the placeholder NAME ({{NAME}}, <NAME>, ${NAME}, $(NAME), ...) in the text before parsing.")
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Project root; referenced paths outside it are reported.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,

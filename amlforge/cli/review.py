@@ -28,7 +28,7 @@ from amlforge.review import FORMATS
 @click.option("--quota-threshold", type=click.FloatRange(0, 100), default=None,
               help="Report quota use that rises to this percent of a limit or more (default 80).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a field in every file.")
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Fill {{NAME}} placeholders.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Fill the placeholder NAME ({{NAME}}, <NAME>, ${NAME}, $(NAME), ...) in the text before parsing.")
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="Configuration file (default: .amlforge.toml or pyproject.toml [tool.amlforge]).")

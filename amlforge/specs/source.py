@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from amlforge.errors import Location, UserInputError
+from amlforge.specs.placeholders import ColumnMap, fill, neutralise, restore, tokens
 
 try:  # the C loader is 10-20x faster; fall back when PyYAML was built without libyaml
     from yaml import CSafeLoader as _Loader
@@ -33,13 +34,11 @@ MAX_NODES = 100_000
 #: Deepest nesting accepted.
 MAX_DEPTH = 64
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
-# A whole unquoted value that is only a placeholder: `key: {{NAME}}` or `- {{NAME}}`.
-# Unquoted, YAML reads it as a nested flow mapping, so it is quoted before parsing.
-_BARE_PLACEHOLDER_LINE = re.compile(
-    r"^(?P<lead>(?:\s*-\s+)?\s*[^\s#'\"{][^#'\"]*?:\s+|\s*-\s+)"
-    r"(?P<ph>\{\{\s*[A-Za-z_][A-Za-z0-9_.-]*\s*\}\})(?P<tail>\s*(?:#.*)?)$"
-)
+#: Keys whose values are free text: only ``{{NAME}}``/``${{ NAME }}`` count as placeholders there.
+_FREE_TEXT_KEYS = frozenset({"description", "tags"})
+#: Keys whose values a shell or the scoring script may expand: ``${NAME}`` and ``$(NAME)`` are
+#: kept as written there (``MODEL_DIR: ${AZUREML_MODEL_DIR}/model``).
+_SHELL_KEYS = frozenset({"environment_variables"})
 
 #: A YAML anchor (``&name``) at the start of a value.
 _ANCHOR = re.compile(r"(?:^|[\s,\[{:-])&[^\s,\[\]{}]")
@@ -55,10 +54,14 @@ _SCALARS = {
 
 @dataclass(frozen=True)
 class Placeholder:
-    """A ``{{NAME}}`` value that no ``--var`` filled in."""
+    """A placeholder (``{{NAME}}``, ``<NAME>``, ...; see ``specs/placeholders.py``) that no
+    ``--var`` filled in: the value at ``path`` holds ``text`` at ``line``:``column``."""
 
     path: YamlPath
     name: str
+    text: str = ""
+    line: int = 0
+    column: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,9 @@ class SourceMap:
 
 
 class _Builder:
-    def __init__(self, smap: SourceMap, variables: dict[str, str]) -> None:
+    def __init__(self, smap: SourceMap, columns: ColumnMap) -> None:
         self.smap = smap
-        self.variables = variables
+        self.columns = columns
         self.count = 0
 
     def build(self, node: yaml.Node, path: YamlPath, depth: int, stack: tuple[int, ...]) -> Any:
@@ -151,7 +154,7 @@ class _Builder:
         pos = (node.start_mark.line + 1, node.start_mark.column + 1)
         self.smap.values.setdefault(path, pos)
         if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, path)
+            return self._scalar(node, path, value=True)
         if id(node) in stack:
             raise UserInputError(
                 "the document refers to itself through an alias",
@@ -163,25 +166,43 @@ class _Builder:
             return [self.build(item, path + (i,), depth + 1, inner) for i, item in enumerate(node.value)]
         return self._mapping(node, path, depth, inner)
 
-    def _scalar(self, node: yaml.ScalarNode, path: YamlPath) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: YamlPath, value: bool = False) -> Any:
         construct = _SCALARS.get(node.tag)
         if construct is not None:
             return construct(node)
-        value = node.value  # str, and timestamps/binary kept as their text
-        if "{{" in value:
-            value = self._substitute(value, path)
-        return value
+        text = restore(node.value)  # str, and timestamps/binary kept as their text
+        if value:
+            self._placeholders(node, path, text)
+        return text
 
-    def _substitute(self, value: str, path: YamlPath) -> str:
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name in self.variables:
-                return self.variables[name]
-            self.smap.placeholders.append(Placeholder(path, name))
-            self.smap.unknown.setdefault(path, f"placeholder {{{{{name}}}}} is not filled in")
-            return match.group(0)
+    def _placeholders(self, node: yaml.ScalarNode, path: YamlPath, value: str) -> None:
+        """Record the placeholders no ``--var`` filled: each at its own line and column, and
+        the value as unknown, so that no rule but AML108 judges it."""
+        found = tokens(value)
+        if not found:
+            return
+        keys = {part for part in path if isinstance(part, str)}
+        free_text, shell = bool(keys & _FREE_TEXT_KEYS), bool(keys & _SHELL_KEYS)
+        line, column = self.columns.original(node.start_mark.line + 1, node.start_mark.column + 1)
+        for token in found:
+            if free_text and not token.text.startswith(("{{", "${{")):
+                continue
+            if shell and token.text.startswith(("${", "$(")) and not token.text.startswith("${{"):
+                continue
+            line, column = self._find(token.text, line, column)
+            self.smap.placeholders.append(Placeholder(path, token.name, token.text, line, column))
+            self.smap.unknown.setdefault(path, f"placeholder {token.text} is not filled in")
+            column += len(token.text)
 
-        return _PLACEHOLDER.sub(replace, value)
+    def _find(self, text: str, line: int, column: int) -> tuple[int, int]:
+        """Where ``text`` first appears at or after (line, column) in the original lines (a
+        value may span lines, quoting shifts it); (line, column) itself when it does not."""
+        lines = self.smap.lines
+        for n in range(line, min(line + 50, len(lines)) + 1):
+            at = lines[n - 1].find(text, column - 1 if n == line else 0)
+            if at >= 0:
+                return n, at + 1
+        return line, column
 
     def _mapping(self, node: yaml.MappingNode, path: YamlPath, depth: int, stack: tuple[int, ...]) -> dict:
         result: dict[str, Any] = {}
@@ -325,29 +346,18 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
         ) from None
 
 
-def _quote_bare_placeholders(text: str) -> str:
-    if "{{" not in text:
-        return text
-    out = []
-    for line in text.split("\n"):
-        if "{{" in line:
-            m = _BARE_PLACEHOLDER_LINE.match(line)
-            if m:
-                line = f'{m.group("lead")}"{m.group("ph")}"{m.group("tail")}'
-        out.append(line)
-    return "\n".join(out)
-
-
 def parse_yaml(text: str, display: str, variables: dict[str, str] | None = None) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain data and its :class:`SourceMap`.
 
-    ``{{NAME}}`` placeholders are filled from ``variables``; the ones left are recorded.
+    Placeholders (``specs/placeholders.py``) named in ``variables`` are filled in the text before
+    parsing; positions still point into ``text``. The ones left parse as strings and are recorded.
 
     Raises:
         UserInputError: malformed YAML, alias bombs, recursion, complex keys.
     """
     smap = SourceMap(display, lines=text.splitlines())
-    prepared = _quote_bare_placeholders(text)
+    filled, columns = fill(text, variables or {})
+    prepared = neutralise(filled)
     try:
         node = yaml.compose(prepared, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
@@ -355,7 +365,10 @@ def parse_yaml(text: str, display: str, variables: dict[str, str] | None = None)
         problem = e.problem or e.context or "invalid YAML"
         line_text = smap.lines[mark.line] if mark is not None and mark.line < len(smap.lines) else ""
         detail = f"{problem}" + (f" ({e.context})" if e.context and e.problem else "")
-        raise UserInputError(f"invalid YAML: {detail}", _mark(display, mark), _yaml_hint(problem, line_text)) from None
+        where = _mark(display, mark)
+        if columns and where.line:
+            where = Location(display, *columns.original(where.line, where.column))
+        raise UserInputError(f"invalid YAML: {detail}", where, _yaml_hint(problem, line_text)) from None
     except yaml.YAMLError as e:  # pragma: no cover - unmarked errors are rare
         raise UserInputError(f"invalid YAML: {e}", Location(display, 1, 1), "check the file") from None
     except RecursionError:
@@ -366,8 +379,19 @@ def parse_yaml(text: str, display: str, variables: dict[str, str] | None = None)
         ) from None
     if node is None:
         return None, smap
-    data = _Builder(smap, variables or {}).build(node, (), 0, ())
+    data = _Builder(smap, columns).build(node, (), 0, ())
+    if columns:
+        _remap(smap, columns)
     return data, smap
+
+
+def _remap(smap: SourceMap, columns: ColumnMap) -> None:
+    """Positions in the filled text -> positions in the original text."""
+    for table in (smap.values, smap.keys):
+        for path, (line, column) in table.items():
+            table[path] = columns.original(line, column)
+    smap.duplicates[:] = [
+        DuplicateKey(d.path, *columns.original(d.line, d.column), d.first_line) for d in smap.duplicates]
 
 
 __all__ = [
