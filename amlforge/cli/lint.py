@@ -37,14 +37,16 @@ from amlforge.reporters import FORMATS
               help="Record the current findings as the baseline and exit 0.")
 @click.option("--skip-unknown", is_flag=True, default=False,
               help="Skip named files that are not az-ml YAML (for pre-commit, which passes every changed YAML).")
+@click.option("--verbose", "-v", is_flag=True, default=False,
+              help="Also list, on standard error, the files read and skipped as not az-ml, with the reason.")
 @report_options(FORMATS, "amlforge")
 @handle_errors
 def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...],
             ignore: tuple[str, ...], profile: str | None, overrides: tuple[str, ...],
             variables: tuple[str, ...], root: Path | None, config_file: Path | None,
             quota: Path | None, policies: tuple[str, ...], baseline: Path | None, write_baseline: Path | None,
-            skip_unknown: bool, output_formats: tuple[str, ...], output: Path | None, color: str, quiet: int,
-            exit_zero: bool) -> None:
+            skip_unknown: bool, verbose: bool, output_formats: tuple[str, ...], output: Path | None, color: str,
+            quiet: int, exit_zero: bool) -> None:
     """Lint az-ml online endpoint, deployment and environment YAML before deploying.
 
     PATHS are files or folders (default: the current folder). Exit codes: 0 clean,
@@ -62,6 +64,9 @@ def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...
         overrides=parse_pairs(overrides, "--set"), variables=dict(parse_pairs(variables, "--var")),
         skip_unknown=skip_unknown, policies=policies,
     )
+    if verbose:
+        for shown, why in report.skipped:
+            click.echo(f"skipped {shown}: {why}", err=True)
     if write_baseline is not None:
         from amlforge.generators.writer import write_atomic
 

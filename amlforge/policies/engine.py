@@ -37,6 +37,8 @@ class LintReport:
     rules_run: int = 0
     #: The rules of this run: the catalog plus the rules of its policy packs.
     registry: Registry | None = None
+    #: Files read and skipped as not az-ml, each with the reason (``amlforge lint -v``).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -156,7 +158,9 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
         if doc.kind == PROJECT_SPEC and doc.spec is not None:
             raw.extend(_lint_spec(doc, project, registry, active, config, load))
     unique = list(dict.fromkeys(raw))  # a conda file or score.py that a spec and YAML of the run share
-    return finish(unique, project, config, registry, files=len(project.documents) + _failed_files(result.problems))
+    report = finish(unique, project, config, registry, files=len(project.documents) + _failed_files(result.problems))
+    report.skipped = list(result.skipped)
+    return report
 
 
 _PROFILES = ("dev", "test", "prod")

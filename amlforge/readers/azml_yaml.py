@@ -60,19 +60,112 @@ def is_project_spec(path: Path, data: dict[str, Any]) -> bool:
         isinstance(schema, str) and schema.rstrip("#").endswith("amlforge.schema.json"))
 
 
-def classify(data: dict[str, Any]) -> str | None:
-    """The document kind of a parsed mapping, by ``$schema`` URL or by its keys."""
+#: Keys that only az-ml online documents have: one of them is evidence enough.
+_DISTINCT_KEYS = frozenset({
+    "endpoint_name", "instance_type", "code_configuration", "scale_settings", "request_settings",
+    "app_insights_enabled", "egress_public_network_access", "model_mount_path", "data_collector",
+    "auth_mode", "traffic", "mirror_traffic", "conda_file", "inference_config",
+})
+#: ``type`` values of az-ml documents that are not online endpoints, deployments, environments or models.
+_OTHER_AZML_TYPES = {
+    "command": "an az-ml command job", "pipeline": "an az-ml pipeline job", "sweep": "an az-ml sweep job",
+    "spark": "an az-ml Spark job", "parallel": "an az-ml parallel job", "automl": "an az-ml AutoML job",
+    "amlcompute": "an az-ml compute", "computeinstance": "an az-ml compute", "batch": "an az-ml batch deployment",
+    "model": "an az-ml batch deployment", "uri_file": "an az-ml data asset", "uri_folder": "an az-ml data asset",
+    "mltable": "an az-ml data asset",
+}
+_BATCH_KEYS = {"mini_batch_size", "output_action", "output_file_name", "retry_settings", "error_threshold",
+               "logging_level", "max_concurrency_per_instance"}
+_PIPELINE_KEYS = {"trigger", "pr", "stages", "steps", "pool", "extends"}
+
+
+def other_form_by_name(path: Path) -> str | None:
+    """What a file is, judged by its name alone, when that form is surely not az-ml YAML."""
+    name = path.name.lower()
+    if name == "dockerfile" or name.startswith("dockerfile.") or name.endswith(".dockerfile"):
+        return "a Dockerfile"
+    if name.endswith(".bicep"):
+        return "a Bicep file"
+    if name.endswith(".json"):
+        return "a JSON file (ARM templates and parameters are not az-ml YAML)"
+    if name == "mlmodel":
+        return "an MLflow MLmodel file"
+    if name == "chart.yaml" or name == "chart.yml":
+        return "a Helm chart"
+    if name in ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"):
+        return "a Docker Compose file"
+    if _in_helm_chart(path):
+        return "part of a Helm chart"
+    parts = [p.lower() for p in path.parts]
+    if ".github" in parts and "workflows" in parts:
+        return "a GitHub Actions workflow"
+    return None
+
+
+def _in_helm_chart(path: Path) -> bool:
+    folder = path.parent
+    for _ in range(4):  # a chart's values.yaml, templates/x.yaml, templates/sub/x.yaml
+        if (folder / "Chart.yaml").is_file() or (folder / "Chart.yml").is_file():
+            return True
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return False
+
+
+def other_form(data: dict[str, Any]) -> str | None:
+    """What a parsed mapping is, when its own content says it is not an az-ml online document."""
+    schema = data.get("$schema")
+    if isinstance(schema, str) and schema and not any(host in schema for host in SCHEMA_HOSTS):
+        if "deploymenttemplate" in schema.lower() or "deploymentparameters" in schema.lower():
+            return "an ARM template"
+        return f"a document of another schema ({schema if len(schema) <= 80 else schema[:77] + '...'})"
+    if isinstance(schema, str) and schema:
+        return None  # an az-ml $schema: recognise() says which
+    keys = set(data)
+    if "apiVersion" in keys and "kind" in keys:
+        return "a Kubernetes manifest"
+    if isinstance(data.get("services"), dict) and not keys & _DISTINCT_KEYS:
+        return "a Docker Compose file"
+    if "jobs" in keys and ("on" in keys or "true" in keys or True in keys):  # YAML 1.1 reads the key `on` as true
+        return "a GitHub Actions workflow"
+    if keys & _PIPELINE_KEYS and not keys & _DISTINCT_KEYS or isinstance(data.get("jobs"), list):
+        return "an Azure Pipelines definition"
+    if "flavors" in keys and "path" not in keys and keys & {"artifact_path", "run_id", "model_uuid",
+                                                             "utc_time_created", "mlflow_version"}:
+        return "an MLflow MLmodel file"
+    if ("dependencies" in keys or "channels" in keys) and not keys & _ENVIRONMENT_KEYS:
+        return "a conda environment file (read when an environment refers to it)"
+    kind = data.get("type")
+    if isinstance(kind, str) and kind.lower() in _OTHER_AZML_TYPES and not keys & _DISTINCT_KEYS - {"endpoint_name"}:
+        return _OTHER_AZML_TYPES[kind.lower()]
+    if keys & _BATCH_KEYS:
+        return "an az-ml batch deployment"
+    if "jobs" in keys or "command" in keys and "environment" in keys:
+        return "an az-ml job"
+    return None
+
+
+def recognise(data: dict[str, Any]) -> tuple[str | None, str]:
+    """The document kind of a parsed mapping, or ``None`` and why it is not linted.
+
+    A file is az-ml on real evidence only: an az-ml ``$schema``, a key that only az-ml online
+    documents have, or keys that are all keys of the kind its keys suggest. A file that is only
+    guessed (``image`` and ``resources`` beside keys no az-ml document has, as in a Helm values
+    file) is not linted: schema errors on it would be noise.
+    """
+    other = other_form(data)
+    if other is not None:
+        return None, other
     schema = data.get("$schema")
     family = None
     if isinstance(schema, str) and any(host in schema for host in SCHEMA_HOSTS):
         stem = schema.rstrip("/").rsplit("/", 1)[-1].split(".")[0].lower()
-        family = _SCHEMA_FAMILIES.get(stem, "unsupported:" + stem)
-        if family.startswith("unsupported:"):
-            return family
-    keys = set(data)
-    if family is None:
-        if "dependencies" in keys or "channels" in keys and not keys & _ENVIRONMENT_KEYS:
-            return None  # a conda file; read when an environment refers to it
+        family = _SCHEMA_FAMILIES.get(stem)
+        if family is None:
+            return None, f"an az-ml {stem} document"
+    else:
+        keys = set(data)
         if keys & _ENDPOINT_KEYS or ("compute" in keys and not keys & _DEPLOYMENT_KEYS):
             family = "endpoint"
         elif keys & _DEPLOYMENT_KEYS or ("model" in keys and "environment" in keys):
@@ -82,7 +175,23 @@ def classify(data: dict[str, Any]) -> str | None:
         elif "path" in keys and str(data.get("type", "")).lower() in _MODEL_TYPES:
             family = "model"
         else:
-            return None
+            return None, "no $schema line and no az-ml keys"
+        if not keys & _DISTINCT_KEYS and family != "model":
+            stray = sorted(k for k in keys if k not in _known_keys(family, data))
+            if stray:
+                shown = ", ".join(stray[:4]) + (", ..." if len(stray) > 4 else "")
+                return None, (f"only guessed to be an az-ml {family} (no $schema line, and keys no {family} "
+                              f"has: {shown}); add its $schema line to lint it")
+    return _kind(family, data), ""
+
+
+def _known_keys(family: str, data: dict[str, Any]) -> set[str]:
+    from amlforge.specs.loader import _spec_class, field_keys
+
+    return set(field_keys(_spec_class(_kind(family, data))))
+
+
+def _kind(family: str, data: dict[str, Any]) -> str:
     if family == "endpoint":
         return "kubernetes_endpoint" if "compute" in data else "managed_endpoint"
     if family == "deployment":
@@ -90,6 +199,11 @@ def classify(data: dict[str, Any]) -> str | None:
         is_k8s = isinstance(kind, str) and kind.lower() == "kubernetes"
         return "kubernetes_deployment" if is_k8s else "managed_deployment"
     return family
+
+
+def classify(data: dict[str, Any]) -> str | None:
+    """The document kind of a parsed mapping (:func:`recognise` without the reason)."""
+    return recognise(data)[0]
 
 
 def _show(value: Any) -> str:
@@ -104,7 +218,13 @@ def _show(value: Any) -> str:
 
 
 def _read_document(path: Path, display: str, explicit: bool, options: LoadOptions,
-                   problems: list[LoadProblem]) -> Document | None:
+                   problems: list[LoadProblem]) -> tuple[Document | None, str]:
+    """The document of one file, or ``None`` and why it holds nothing to lint."""
+    other = other_form_by_name(path) if options.overlay is None or options.overlay.text(path) is None else None
+    if other is not None:
+        if explicit:
+            problems.append(_not_azml(Location(display, 1, 1), other))
+        return None, other
     try:
         in_memory = options.overlay.text(path) if options.overlay is not None else None
         text = read_text(path, display, options.max_file_bytes) if in_memory is None else in_memory
@@ -113,36 +233,41 @@ def _read_document(path: Path, display: str, explicit: bool, options: LoadOption
         if explicit or in_memory is not None or _worth_reporting(path):
             code = _input_problem_code(e.message)
             problems.append(LoadProblem(code, e.location or Location(display), e.message, e.hint, fatal=True))
-        return None
+            return None, ""
+        return None, f"does not parse as YAML and mentions nothing of az-ml ({e.message})"
     if data is None:
         if explicit:
             problems.append(LoadProblem(
                 "AML005", Location(display, 1, 1), "file is empty",
                 "write an az-ml endpoint, deployment or environment here, or remove the file", fatal=True))
-        return None
+        return None, "empty"
     if not isinstance(data, dict):
         if explicit or _AML_SNIFF.search(text):
             problems.append(LoadProblem(
                 "AML005", smap.locate(()), f"the document is {_show(data)}, expected a mapping of keys",
                 "an az-ml file is a mapping such as 'name: my-endpoint'", fatal=True))
-        return None
+        return None, f"the document is {_show(data)}, not a mapping"
     if is_project_spec(path, data):
-        return Document(path, display, PROJECT_SPEC, data, smap, explicit=explicit)
+        return Document(path, display, PROJECT_SPEC, data, smap, explicit=explicit), ""
     from amlforge.specs.instance_type import is_instance_type_document
 
     if is_instance_type_document(data):  # Kubernetes InstanceType objects of the cluster
         kind = "kubernetes_instancetype" if data["kind"] == "InstanceType" else "kubernetes_instancetypelist"
-        return Document(path, display, kind, data, smap, explicit=explicit)
-    kind = classify(data)
-    if kind is None or kind.startswith("unsupported:"):
+        return Document(path, display, kind, data, smap, explicit=explicit), ""
+    kind, why = recognise(data)
+    if kind is None:
         if explicit:
-            what = kind.split(":", 1)[1] if kind else "not recognised"
-            problems.append(LoadProblem(
-                "AML005", smap.locate(("$schema",) if kind else ()),
-                f"not an online endpoint, deployment, environment or model file ({what})",
-                "add the right $schema line, or pass only the online endpoint files", fatal=True))
-        return None
-    return Document(path, display, kind, data, smap, explicit=explicit)
+            problems.append(_not_azml(smap.locate(("$schema",) if "$schema" in data else ()), why))
+        return None, why
+    return Document(path, display, kind, data, smap, explicit=explicit), ""
+
+
+def _not_azml(where: Location, why: str) -> LoadProblem:
+    return LoadProblem(
+        "AML005", where, f"not an online endpoint, deployment, environment or model file: {why}",
+        "pass only the az-ml online endpoint files (or --skip-unknown to skip the others); "
+        "an az-ml file without $schema is recognised by keys such as endpoint_name or instance_type",
+        fatal=True)
 
 
 def _worth_reporting(path: Path) -> bool:
@@ -172,9 +297,9 @@ class AzmlYamlReader(Reader):
 
     def read(self, path: Path, display: str, explicit: bool, options: LoadOptions) -> ReadResult:
         result = ReadResult()
-        doc = _read_document(path, display, explicit, options, result.problems)
+        doc, why = _read_document(path, display, explicit, options, result.problems)
         if doc is None:
-            result.skipped = "not an az-ml online endpoint, deployment, environment or model file"
+            result.skipped = why or "not an az-ml online endpoint, deployment, environment or model file"
         else:
             result.documents.append(doc)
         return result
@@ -182,4 +307,5 @@ class AzmlYamlReader(Reader):
 
 READER = AzmlYamlReader()
 
-__all__ = ["PROJECT_SPEC", "READER", "SCHEMA_HOSTS", "AzmlYamlReader", "classify", "is_project_spec"]
+__all__ = ["PROJECT_SPEC", "READER", "SCHEMA_HOSTS", "AzmlYamlReader", "classify", "is_project_spec",
+           "other_form", "other_form_by_name", "recognise"]

@@ -16,7 +16,7 @@ import re
 import types
 import typing
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ class LoadResult:
 
     project: Project
     problems: list[LoadProblem]
+    #: Files read and found to hold nothing to lint, with the reason (shown by ``lint -v``).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def display_path(path: Path) -> str:
@@ -369,6 +371,7 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
     root = Path(os.path.abspath(options.root)) if options.root else find_root(given)
     project = Project(root=root, profile=options.profile, overlay=options.overlay)
     problems: list[LoadProblem] = []
+    skipped: list[tuple[str, str]] = []
     seen: set[Path] = set()
     any_yaml = False
     found = list(discover(given, options.overlay))
@@ -384,10 +387,12 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
         any_yaml = True
         read = reader_for(absolute).read(absolute, display_path(absolute), explicit, options)
         problems.extend(read.problems)
+        if read.skipped and not read.documents and not read.problems:
+            skipped.append((display_path(absolute), read.skipped))
         for doc in read.documents:
             _add_document(project, doc, options, problems)
     if options.skip_unknown and not project.documents and not problems:
-        return LoadResult(project, problems)
+        return LoadResult(project, problems, skipped)
     if not any_yaml:
         shown = ", ".join(str(p) for p in given)
         raise UserInputError(
@@ -401,7 +406,7 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
             Location(str(given[0])),
             "amlforge recognises files by their $schema line or their keys (endpoint_name, instance_type, ...)",
         )
-    return LoadResult(project, problems)
+    return LoadResult(project, problems, skipped)
 
 
 def _add_document(project: Project, doc: Document, options: LoadOptions, problems: list[LoadProblem]) -> None:

@@ -20,7 +20,7 @@ DEP = "name: blue\nendpoint_name: my-ep\ninstance_type: Standard_DS3_v2\ninstanc
       "type": "kubernetes"}, "kubernetes_deployment"),
     ({"$schema": "https://azuremlschemas.azureedge.net/latest/environment.schema.json"}, "environment"),
     ({"$schema": "https://azuremlschemas.azureedge.net/latest/model.schema.json"}, "model"),
-    ({"$schema": "https://azuremlschemas.azureedge.net/latest/commandJob.schema.json"}, "unsupported:commandjob"),
+    ({"$schema": "https://azuremlschemas.azureedge.net/latest/commandJob.schema.json"}, None),
     ({"name": "ep", "auth_mode": "key"}, "managed_endpoint"),
     ({"name": "ep", "compute": "azureml:k8s"}, "kubernetes_endpoint"),
     ({"name": "b", "endpoint_name": "ep", "type": "Kubernetes"}, "kubernetes_deployment"),
