@@ -49,8 +49,10 @@ def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...
             quiet: int, exit_zero: bool) -> None:
     """Lint az-ml online endpoint, deployment and environment YAML before deploying.
 
-    PATHS are files or folders (default: the current folder). Exit codes: 0 clean,
-    1 findings at or above --fail-on (0 with --exit-zero), 2 bad usage or unreadable input.
+    PATHS are files or folders (default: the current folder). Exit codes: 0 clean (a folder
+    with no az-ml files warns), 1 findings at or above --fail-on (0 with --exit-zero; a file
+    that does not parse is a finding), 2 bad usage (a named path that does not exist, a bad
+    option or configuration).
     """
     from amlforge.policies.config import Baseline
     from amlforge.policies.engine import lint_paths
@@ -67,6 +69,8 @@ def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...
     if verbose:
         for shown, why in report.skipped:
             click.echo(f"skipped {shown}: {why}", err=True)
+    for note in report.notes if quiet < 2 else ():
+        click.echo(f"warning: {note}", err=True)
     if write_baseline is not None:
         from amlforge.generators.writer import write_atomic
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from amlforge.errors import Location
 from amlforge.policies.config import LintConfig
 from amlforge.policies.registry import Finding, Registry, Rule, Severity, Violation, load_catalog
-from amlforge.specs.loader import PROJECT_SPEC, LoadOptions, LoadProblem, load_project
+from amlforge.specs.loader import PROJECT_SPEC, LoadOptions, LoadProblem, NothingToLint, load_project
 from amlforge.specs.overlay import Overlay
 from amlforge.specs.project import Anchor, Document, Project
 
@@ -39,13 +39,14 @@ class LintReport:
     registry: Registry | None = None
     #: Files read and skipped as not az-ml, each with the reason (``amlforge lint -v``).
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Warnings about the run itself, not findings (a folder with nothing to lint).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        """0 clean, 1 findings at or above the fail level, 2 unreadable input."""
-        if any(f.fatal for f in self.findings):
-            return 2
-        if any(f.severity.rank >= self.fail_on.rank for f in self.findings):
+        """0 clean, 1 findings at or above the fail level (a file that does not parse is a
+        finding, as in ruff). Usage errors (exit 2) are raised before a report exists."""
+        if any(f.fatal or f.severity.rank >= self.fail_on.rank for f in self.findings):
             return 1
         return 0
 
@@ -138,7 +139,12 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
     load = load or LoadOptions(profile=config.profile)
     # the review rules report only inside `amlforge review`, which loads them itself
     registry = run_registry(config, skip=("review",))
-    result = load_project(paths, load)
+    try:
+        result = load_project(paths, load)
+    except NothingToLint as e:  # only folders were given: nothing to lint is not a misuse
+        empty = finish([], None, config, registry, files=0)
+        empty.notes.append(f"{e.message}; {e.hint}" if e.hint else e.message)
+        return empty
     project = result.project
     project.options.update(config.options)
     if config.quota_file is not None:

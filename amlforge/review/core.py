@@ -60,10 +60,9 @@ class ReviewReport:
 
     @property
     def exit_code(self) -> int:
-        """0 nothing new at the fail level, 1 new findings or risky changes at it, 2 unreadable new input."""
-        if any(f.fatal for f in self.new):
-            return 2
-        if any(f.severity.rank >= self.fail_on.rank for f in self.findings):
+        """0 nothing new at the fail level, 1 new findings or risky changes at it (a new file that
+        does not parse is one, as in ``amlforge lint``)."""
+        if any(f.fatal or f.severity.rank >= self.fail_on.rank for f in self.new + self.risky):
             return 1
         return 0
 

@@ -36,6 +36,10 @@ from amlforge.specs.project import Document, Loaded, Project
 _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "venv"}
 
 
+class NothingToLint(UserInputError):
+    """The folders given hold no file to lint (``amlforge lint`` warns and exits 0)."""
+
+
 @dataclass
 class LoadResult:
     """A loaded project and the problems met on the way."""
@@ -395,14 +399,15 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
         return LoadResult(project, problems, skipped)
     if not any_yaml:
         shown = ", ".join(str(p) for p in given)
-        raise UserInputError(
+        raise NothingToLint(
             f"no YAML files found under {shown}",
             Location(str(given[0])),
             "pass the folder or files that hold your az-ml endpoint, deployment and environment YAML",
         )
     if not project.documents and not problems:
-        raise UserInputError(
-            "no az-ml online endpoint, deployment, environment or model YAML found",
+        raise NothingToLint(
+            "no az-ml online endpoint, deployment, environment or model YAML found" + (
+                f" ({len(skipped)} YAML file(s) skipped as not az-ml; -v lists them)" if skipped else ""),
             Location(str(given[0])),
             "amlforge recognises files by their $schema line or their keys (endpoint_name, instance_type, ...)",
         )
@@ -533,6 +538,7 @@ __all__ = [
     "LoadOptions",
     "LoadProblem",
     "LoadResult",
+    "NothingToLint",
     "SCHEMA_HOSTS",
     "classify",
     "discover",

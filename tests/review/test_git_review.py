@@ -225,10 +225,10 @@ def test_review_sarif_describes_pack_rules(repo: Repo) -> None:
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"])
 
 
-def test_new_unreadable_file_exits_2(repo: Repo) -> None:
+def test_new_unreadable_file_is_a_finding(repo: Repo) -> None:
     repo.write("blue.yml", deployment("blue").replace("instance_count: 3", "instance_count: [3"))
     review = review_paths([repo.path], base="main")
-    assert [f.rule for f in review.new if f.fatal] == ["AML002"] and review.exit_code == 2
+    assert [f.rule for f in review.new if f.fatal] == ["AML002"] and review.exit_code == 1
 
 
 def test_a_spec_is_reviewed_through_the_yaml_it_generates(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ def test_owned_folders_hold_only_the_overlay_files(tmp_path: Path) -> None:
 def test_a_broken_overlay_file_is_reported_not_skipped(tmp_path: Path) -> None:
     overlay = Overlay({tmp_path / "azureml" / "ep.yml": "name: [x\n"}, [tmp_path / "azureml"])
     report = lint_paths([tmp_path / "azureml"], root=tmp_path, overlay=overlay)
-    assert report.exit_code == 2
+    assert report.exit_code == 1
     assert [f.rule for f in report.findings] == ["AML002"]
     assert report.findings[0].location.file.endswith("azureml/ep.yml")
 
