@@ -4,13 +4,26 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench docs snapshots clean
+.PHONY: demo test bench docs snapshots clean constraints
 
-$(STAMP): pyproject.toml
+# The test environment: amlforge with every extra the tests need, at the versions of
+# constraints.txt (a pip freeze of this environment), so that `make test` is reproducible while
+# the package itself pins nothing exactly. `make constraints` refreshes it.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,lock,azure]' --config-settings editable_mode=compat
 	touch $(STAMP)
+
+## constraints: re-resolve the test environment from pyproject.toml alone and record it
+constraints:
+	rm -rf $(VENV)-constraints
+	$(PYTHON) -m venv $(VENV)-constraints
+	$(VENV)-constraints/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)-constraints/bin/python -m pip install --quiet '.[test,lock,azure]'
+	{ echo "# pip freeze of the test environment ('make constraints'); 'make' installs with -c constraints.txt"; \
+	  $(VENV)-constraints/bin/python -m pip freeze --exclude amlforge; } > constraints.txt
+	rm -rf $(VENV)-constraints
 
 ## demo: lint every shipped example (the broken one makes this exit 1 on purpose)
 ## Before that, generate all artifacts of each example with an amlforge.yaml into a temporary

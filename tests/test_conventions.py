@@ -204,3 +204,16 @@ def test_one_rule_count_in_readme_lint_and_rules() -> None:
         f"{len(catalog)} rules ({len(catalog) - review} run by lint, {review} only by review)")
     summary = run_cli("lint", "examples/sklearn-blue-green/endpoint.yml").stdout.splitlines()[-1]
     assert summary == f"All checks passed: 1 file, {len(catalog) - review} rules."
+
+
+def test_a_report_to_a_device_or_fifo_writes_into_it(tmp_path: Path) -> None:
+    """-o /dev/stdout (or a FIFO, or /dev/null) is written into, not replaced by a renamed file."""
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    result = run_cli("lint", BROKEN, "--format", "json", "-o", str(fifo))
+    out, _ = reader.communicate(timeout=60)
+    assert result.returncode == 1 and json.loads(out)
+    assert fifo.is_fifo()
+    stdout = run_cli("lint", BROKEN, "--format", "json", "-o", "/dev/stdout")
+    assert json.loads(stdout.stdout) and Path("/dev/stdout").exists()

@@ -83,6 +83,10 @@ def command(
     """
     if check and (update or force):
         raise click.UsageError("--check cannot be combined with --update or --force")
+    if not check:  # --check compares files only; locking runs conda-lock and py-rattler
+        from amlforge.extras import require_extra
+
+        require_extra("lock", "lock")
     from amlforge.integrations.condalock.discover import conda_files_for
 
     sys.exit(run(conda_files_for(list(conda_files)), platforms=platforms, check=check, solver=solver,

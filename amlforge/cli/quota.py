@@ -63,6 +63,9 @@ def command(paths: tuple[Path, ...], quota_file: Path | None, fmt: str, root: Pa
         if quota_file is not None:
             raise UserInputError("--live and --quota both give quota figures: pass one", None,
                                  "drop --quota to read Azure, or drop --live to use the file")
+        from amlforge.integrations.azure import require
+
+        require("azure.core", "azure.mgmt.core", command="quota --live")
         from amlforge.integrations.azure.quota import LiveQuotaFile
 
         live_file = LiveQuotaFile.read(subscription, region, arm_endpoint=arm_endpoint, max_retries=max_retries,

@@ -26,6 +26,13 @@ def write_atomic(path: Path, text: str) -> None:
         UserInputError: the folder does not exist or is not writable.
     """
     path = Path(path)
+    if _is_special(path):  # /dev/null, /dev/stdout, a FIFO: write into it, never rename over it
+        try:
+            with open(path, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+        except OSError as e:
+            raise UserInputError(f"cannot write here: {e.strerror}", Location(str(path)), "check the path") from None
+        return
     folder = path.parent if str(path.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -49,6 +56,16 @@ def write_atomic(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def _is_special(path: Path) -> bool:
+    """Whether ``path`` exists and is not a regular file (a device, a FIFO, a socket)."""
+    import stat
+
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode) and not stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def write_files_atomic(files: Mapping[Path, str]) -> None:

@@ -432,6 +432,13 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     (``Fatal Python error: PyGILState_Release``, SIGABRT or SIGSEGV), which conda-lock
     would report as a failed solve even though the answer was complete.
     """
+    from amlforge.extras import missing
+
+    if missing("lock", ("rattler",)):
+        sys.stderr.write("amlforge-rattler-micromamba needs the 'lock' extra (py-rattler is not installed)\n"
+                         "  hint: pip install 'amlforge[lock]'\n")
+        sys.stderr.flush()
+        os._exit(2)
     code, text = run(sys.argv[1:] if argv is None else argv)
     sys.stdout.write(text)
     sys.stdout.flush()

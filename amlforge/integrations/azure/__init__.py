@@ -33,19 +33,20 @@ from amlforge.errors import UserInputError
 EXTRA = "amlforge[azure]"
 
 
-def require(*modules: str) -> None:
+def require(*modules: str, command: str = "azure") -> None:
     """Import ``modules`` or say which extra to install.
 
     Raises:
-        UserInputError: a module is missing (exit code 2, never an ImportError traceback).
+        UserInputError: a module is missing (exit code 2, never an ImportError traceback):
+            "amlforge azure needs the 'azure' extra (azure.identity is not installed: ...)".
     """
     for name in modules:
         try:
             importlib.import_module(name)
         except ImportError as e:
             raise UserInputError(
-                f"the Azure commands need the optional Azure SDK packages ({name} is not installed: {e})",
-                None, f"install them with: pip install '{EXTRA}'") from None
+                f"amlforge {command} needs the 'azure' extra ({name} is not installed: {e})",
+                None, f"pip install '{EXTRA}'") from None
 
 
 #: Loggers of the Azure SDK that write to stderr on their own (DefaultAzureCredential logs a

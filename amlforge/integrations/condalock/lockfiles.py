@@ -87,8 +87,12 @@ def conda_lock_version() -> str:
 
     try:
         return version("conda-lock")
-    except PackageNotFoundError:  # pragma: no cover - it is a core dependency
-        return "not-installed"
+    except PackageNotFoundError:  # an install without the 'lock' extra
+        return _NOT_INSTALLED
+
+
+#: :func:`conda_lock_version` without conda-lock (``pip install amlforge`` without ``[lock]``).
+_NOT_INSTALLED = "not-installed"
 
 
 def normalise_platforms(platforms: Iterable[str] | None) -> tuple[str, ...]:
@@ -405,6 +409,16 @@ def lock_status(env: CondaFile, paths: LockPaths, inputs: Mapping[str, Any]) -> 
     header = _read_header(paths.pinned_file)
     if "key" not in header:
         return status("stale", f"{paths.pinned_file.name} has no amlforge lock key")
+    if header["key"] != key and inputs.get("conda-lock") == _NOT_INSTALLED:
+        # a lean install (no 'lock' extra) cannot tell whether another conda-lock would lock
+        # differently: judge the lock by everything else, with the version it was made with
+        try:
+            made_with = json.loads(header.get("inputs", "{}")).get("conda-lock")
+        except (json.JSONDecodeError, AttributeError):
+            made_with = None
+        if made_with:
+            inputs = {**inputs, "conda-lock": made_with}
+            key = _key(inputs)
     if header["key"] != key:
         try:
             recorded = json.loads(header.get("inputs", "{}"))
