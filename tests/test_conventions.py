@@ -72,11 +72,13 @@ def test_no_color_force_color_and_the_option() -> None:
     assert _run("lint", "--color", "sometimes", BROKEN).returncode == 2
 
 
-def test_exit_zero_keeps_unreadable_input_at_2(tmp_path: Path) -> None:
+def test_exit_zero_keeps_usage_errors_at_2(tmp_path: Path) -> None:
     result = run_cli("lint", "--exit-zero", BROKEN)
     assert result.returncode == 0 and "Found 10 errors" in result.stdout
     (tmp_path / "bad.yml").write_text("name: [unclosed\n")
-    assert run_cli("lint", "--exit-zero", "bad.yml", cwd=tmp_path).returncode == 2
+    assert run_cli("lint", "bad.yml", cwd=tmp_path).returncode == 1  # a file that does not parse is a finding
+    assert run_cli("lint", "--exit-zero", "bad.yml", cwd=tmp_path).returncode == 0
+    assert run_cli("lint", "--exit-zero", "missing.yml", cwd=tmp_path).returncode == 2
 
 
 def test_several_reports_in_one_run(tmp_path: Path) -> None:

@@ -148,7 +148,7 @@ def report_options(formats: tuple[str, ...], what: str) -> Callable[[F], F]:
                          help="-q: only the findings (no summary line); -qq: nothing on standard output, "
                               "only the exit code (reports given a =PATH are still written)."),
             click.option("--exit-zero", is_flag=True,
-                         help="Exit 0 even when there are findings (unreadable input still exits 2)."),
+                         help="Exit 0 even when there are findings (usage errors still exit 2)."),
         ]
         for option in reversed(options):
             func = option(func)
@@ -211,7 +211,7 @@ def emit_reports(report: Any, outputs: list[tuple[str, Path | None]], render: Ca
 
 
 def exit_with(code: int, exit_zero: bool) -> None:
-    """Exit with ``code``; ``--exit-zero`` turns findings (1) into 0 but keeps unreadable input (2)."""
+    """Exit with ``code``; ``--exit-zero`` turns findings (1) into 0 but keeps usage errors (2)."""
     sys.exit(0 if exit_zero and code == EXIT_FINDINGS else code)
 
 
