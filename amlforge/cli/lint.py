@@ -19,8 +19,8 @@ from amlforge.reporters import FORMATS
 @click.option("--ignore", multiple=True, help="Skip these rule IDs, prefixes or names.")
 @click.option("--profile", type=click.Choice(["dev", "test", "prod"]), default=None,
               help="Profile whose rules apply (prod adds high-availability and security rules).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a field in every file, as az ml --set does (e.g. --set endpoint_name=my-ep).")
+@click.option("--set", "overrides", multiple=True, metavar="[KIND:]KEY=VALUE",
+              help="Set a field as az ml --set does, in every file whose kind has it (endpoint_name: deployments only); KIND (endpoint, deployment, environment, model) picks one kind: --set deployment:name=blue.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Fill the placeholder NAME ({{NAME}}, <NAME>, ${NAME}, $(NAME), ...) in the text before parsing.")
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Project root; referenced paths outside it are reported.")

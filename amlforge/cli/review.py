@@ -27,7 +27,8 @@ from amlforge.review import FORMATS
               help="Largest traffic move, in percentage points, of one deployment in one change (default 20).")
 @click.option("--quota-threshold", type=click.FloatRange(0, 100), default=None,
               help="Report quota use that rises to this percent of a limit or more (default 80).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a field in every file.")
+@click.option("--set", "overrides", multiple=True, metavar="[KIND:]KEY=VALUE",
+              help="Set a field as az ml --set does, in every file whose kind has it (endpoint_name: deployments only); KIND (endpoint, deployment, environment, model) picks one kind: --set deployment:name=blue.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Fill the placeholder NAME ({{NAME}}, <NAME>, ${NAME}, $(NAME), ...) in the text before parsing.")
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None, help="Project root.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,

@@ -134,16 +134,89 @@ def _spec_class(kind: str) -> type:
     }[kind]
 
 
-def _apply_overrides(doc: Document, overrides: Sequence[tuple[str, str]]) -> None:
+#: ``--set KIND:key=value`` prefixes and the document families they select.
+OVERRIDE_KINDS = ("endpoint", "deployment", "environment", "model")
+
+
+@dataclass(frozen=True)
+class Override:
+    """One ``--set [KIND:]key.path=value``: what az ml's ``--set`` does to the file it creates."""
+
+    kind: str | None
+    path: tuple[str | int, ...]
+    value: Any
+    text: str
+
+
+def parse_overrides(pairs: Sequence[tuple[str, str]]) -> list[Override]:
+    """``--set`` pairs as overrides.
+
+    ``KIND:`` (endpoint, deployment, environment, model) selects the documents; without it a key
+    applies to every document whose kind has that top-level field, so ``endpoint_name`` reaches
+    deployments only, as ``az ml online-deployment create --set`` would.
+
+    Raises:
+        UserInputError: an unknown kind, an empty key, or a value that is not valid YAML.
+    """
     import yaml
 
-    for key, raw in overrides:
-        parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
-        value = yaml.safe_load(raw) if raw else ""
+    out = []
+    for key, raw in pairs:
+        kind: str | None = None
+        text = f"--set {key}={raw}"
+        if ":" in key:
+            kind, _, key = key.partition(":")
+            kind = kind.strip().lower()
+            if kind not in OVERRIDE_KINDS:
+                raise UserInputError(f"--set {kind}:...: unknown kind '{kind}'", None,
+                                     "prefix the key with one of " + ", ".join(f"{k}:" for k in OVERRIDE_KINDS)
+                                     + " (e.g. --set deployment:name=blue), or leave the prefix out")
+        parts = [p.strip() for p in key.split(".")]
+        if not all(parts):
+            raise UserInputError(f"{text}: the key has an empty part", None, "write --set key.sub_key=value")
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError as e:
+            problem = getattr(e, "problem", None) or "invalid YAML"
+            raise UserInputError(
+                f"{text}: the value is not valid YAML ({problem})", None,
+                "quote a value with YAML syntax in it, e.g. --set 'key=\"[x\"', or write it as YAML: "
+                "--set 'key=[a, b]'") from None
+        path = tuple(int(p) if p.isdigit() and len(p) < 10 else p for p in parts)
+        out.append(Override(kind, path, value, text))
+    return out
+
+
+def _applies(override: Override, doc: Document) -> tuple[str | int, ...] | None:
+    """Where ``override`` applies in ``doc`` (a path prefix), or ``None`` when it does not."""
+    family = doc.family
+    if override.kind is not None:
+        if override.kind == family:
+            return ()
+        if family == "deployment" and override.kind in ("environment", "model") \
+                and isinstance(doc.data.get(override.kind), dict):
+            return (override.kind,)  # the deployment's inline environment or model
+        return None
+    top = override.path[0]
+    return () if top in field_keys(_spec_class(doc.kind)) else None
+
+
+def _apply_overrides(doc: Document, overrides: Sequence[Override]) -> None:
+    for override in overrides:
+        base = _applies(override, doc)
+        if base is None:
+            continue
+        import copy
+
+        parts = base + override.path
+        value = copy.deepcopy(override.value)
         target: Any = doc.data
         for part in parts[:-1]:
             if isinstance(target, dict):
-                target = target.setdefault(part, {})
+                child = target.get(part)
+                if not isinstance(child, (dict, list)):
+                    child = target[part] = {}
+                target = child
             elif isinstance(target, list) and isinstance(part, int) and part < len(target):
                 target = target[part]
             else:
@@ -153,7 +226,13 @@ def _apply_overrides(doc: Document, overrides: Sequence[tuple[str, str]]) -> Non
                 target[parts[-1]] = value
             elif isinstance(target, list) and isinstance(parts[-1], int) and parts[-1] < len(target):
                 target[parts[-1]] = value
-            doc.source.overrides[tuple(parts)] = f"--set {key}={raw}"
+            else:
+                continue
+            doc.source.overrides[tuple(parts)] = override.text
+            # the value is now the command line's: forget what the file had there
+            for table in (doc.source.unknown,):
+                for stale in [p for p in table if p[:len(parts)] == tuple(parts)]:
+                    del table[stale]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,6 +450,7 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
         UserInputError: a given path does not exist, or nothing to lint was found.
     """
     options = options or LoadOptions()
+    parse_overrides(options.overrides)  # a bad --set is a usage error, before any file is read
     given = [Path(p) for p in paths] or [Path(".")]
     root = Path(os.path.abspath(options.root)) if options.root else find_root(given)
     project = Project(root=root, profile=options.profile, overlay=options.overlay)
@@ -428,7 +508,7 @@ def _add_document(project: Project, doc: Document, options: LoadOptions, problem
         project.documents.append(doc)
         return
     if options.overrides:
-        _apply_overrides(doc, options.overrides)
+        _apply_overrides(doc, parse_overrides(options.overrides))
     cls = _spec_class(doc.kind)
     try:
         doc.spec = cls.model_validate(doc.data)

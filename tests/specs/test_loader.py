@@ -103,3 +103,58 @@ def test_asset_references(ref: str, form: str, name: str, version: str | None, l
 @pytest.mark.parametrize("ref", ["my-model:1", "azureml:", "models/m/versions/1"])
 def test_not_asset_references(ref: str) -> None:
     assert parse_asset_ref(ref) is None
+
+
+ENDPOINT = "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineEndpoint.schema.json\nname: ep\nauth_mode: key\n"
+INLINE_ENV = DEP + "model: azureml:m:1\nenvironment:\n  image: x.azurecr.io/img:1\n"
+
+
+def _set(tmp_path: Path, *pairs: tuple[str, str]):
+    (tmp_path / "endpoint.yml").write_text(ENDPOINT)
+    (tmp_path / "blue.yml").write_text(INLINE_ENV)
+    (tmp_path / "env.yml").write_text("$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+                                      "name: env\nversion: '1'\nimage: y.azurecr.io/img:1\n")
+    return load_project([tmp_path], LoadOptions(root=tmp_path, overrides=list(pairs))).project
+
+
+def test_set_endpoint_name_applies_to_deployments_only(tmp_path: Path) -> None:
+    project = _set(tmp_path, ("endpoint_name", "other-ep"))
+    [ep] = project.endpoints
+    assert ep.spec.name == "ep" and "endpoint_name" not in ep.doc.data  # no unknown-field error either
+    assert project.deployments[0].spec.endpoint_name == "other-ep"
+
+
+def test_set_with_a_kind_prefix_applies_to_that_kind(tmp_path: Path) -> None:
+    project = _set(tmp_path, ("deployment:name", "green"), ("endpoint:auth_mode", "aml_token"),
+                   ("environment:image", "z.azurecr.io/img:2"))
+    assert [d.spec.name for d in project.deployments] == ["green"]
+    assert project.endpoints[0].spec.name == "ep" and project.endpoints[0].spec.auth_mode == "aml_token"
+    images = sorted(e.spec.image for e in project.environments)
+    assert images == ["z.azurecr.io/img:2", "z.azurecr.io/img:2"]  # the standalone and the inline one
+
+
+def test_set_name_without_prefix_applies_to_every_kind_with_a_name(tmp_path: Path) -> None:
+    project = _set(tmp_path, ("name", "x"))
+    assert project.endpoints[0].spec.name == "x" and project.deployments[0].spec.name == "x"
+
+
+@pytest.mark.parametrize(("pair", "words"), [
+    (("x", "[x"), "not valid YAML"),
+    (("pipeline:name", "x"), "unknown kind"),
+    (("a..b", "1"), "empty part"),
+])
+def test_bad_set_is_a_usage_error(tmp_path: Path, pair: tuple[str, str], words: str) -> None:
+    from amlforge.errors import UserInputError
+
+    with pytest.raises(UserInputError, match=words) as err:
+        _set(tmp_path, pair)
+    assert err.value.hint
+
+
+def test_bad_set_exits_2_with_a_hint(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    (tmp_path / "blue.yml").write_text(INLINE_ENV)
+    result = run_cli("lint", "--set", "x=[x", "blue.yml", cwd=tmp_path)
+    assert result.returncode == 2 and "not valid YAML" in result.stderr and "hint:" in result.stderr
+    assert "Traceback" not in result.stderr
