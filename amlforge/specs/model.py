@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, Discriminator, Field, Tag
+from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag
 
 from amlforge.specs._base import SCHEMA_FIELD, ScalarStr, SpecModel, enum_field
 from amlforge.specs.references import check_asset_ref
@@ -13,6 +13,15 @@ ModelType = Annotated[
     Literal["custom_model", "mlflow_model", "triton_model"],
     enum_field("custom_model", "mlflow_model", "triton_model"),
 ]
+
+
+def _tag_as_sent(value: Any) -> Any:
+    """azure-ai-ml sends a model tag whose value is a mapping or a list as its ``str()``
+    (``Model._to_rest_object``), so the CLI accepts it."""
+    return str(value) if isinstance(value, (dict, list)) else value
+
+
+ModelTagValue = Annotated[ScalarStr, BeforeValidator(_tag_as_sent)]
 
 
 class ModelSpec(SpecModel):
@@ -24,7 +33,7 @@ class ModelSpec(SpecModel):
     type: ModelType = Field("custom_model", description="custom_model, mlflow_model or triton_model.")
     path: str | None = Field(None, description="Local file or folder (relative to the YAML), or a datastore URI.")
     description: str | None = Field(None, description="Free text.")
-    tags: dict[str, ScalarStr] | None = Field(None, description="Asset tags.")
+    tags: dict[str, ModelTagValue] | None = Field(None, description="Asset tags (a mapping value is sent as its text).")
     properties: dict[str, ScalarStr] | None = Field(None, description="Asset properties.")
     stage: str | None = Field(None, description="Lifecycle stage label.")
     flavors: dict[str, Any] | None = Field(None, description="MLflow flavors (read from MLmodel).")

@@ -327,6 +327,13 @@ def _inside_tolerant_try(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool
     return False
 
 
+def _checkpoint_prefix(path: str) -> bool:
+    """Whether ``path`` names a TensorFlow checkpoint: no file has that name, but
+    ``<path>.index`` and ``<path>.data-*`` do, and ``Saver.restore`` / ``Checkpoint.read``
+    take the prefix."""
+    return os.path.isfile(path + ".index")
+
+
 @dataclass(frozen=True)
 class ModelLayout:
     """What ``AZUREML_MODEL_DIR`` holds for a local model path."""
@@ -343,7 +350,8 @@ class ModelLayout:
             return False
         if not self.is_dir:
             return len(parts) == 1
-        return os.path.exists(os.path.join(self.local, *parts[1:]))
+        path = os.path.join(self.local, *parts[1:])
+        return os.path.exists(path) or _checkpoint_prefix(path)
 
     def missing_prefix(self, parts: tuple[str, ...]) -> tuple[str, ...] | None:
         """The shortest prefix of ``parts`` that does not exist, or None when all exist."""

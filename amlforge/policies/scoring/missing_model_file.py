@@ -10,6 +10,9 @@ variables that hold such paths) and checks them against the deployment's local m
   `$AZUREML_MODEL_DIR/model/...`;
 - a single model **file** `./model.pkl` appears as `$AZUREML_MODEL_DIR/model.pkl`.
 
+A TensorFlow checkpoint prefix (`model.ckpt`, with `model.ckpt.index` and `model.ckpt.data-*`
+beside it) counts as present: `Saver.restore` and `Checkpoint.read` take the prefix.
+
 Only local model paths (inline, or a model YAML of the project that the deployment names by
 reference) are checked. Paths the script tests first (`os.path.exists`, `.is_file()`), paths
 built in a `try` that catches `FileNotFoundError`/`OSError`, glob patterns and writes are
