@@ -52,9 +52,9 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m amlforge.policies.docs
 
-## snapshots: rebuild the rule fixtures' expected findings (review the diff before committing)
+## snapshots: rebuild the rule fixtures' expected findings and the real-world suite's findings.json (review the diff before committing)
 snapshots: $(STAMP)
-	UPDATE_SNAPSHOTS=1 $(BIN)/python -m pytest -q tests/policies/test_fixtures.py
+	UPDATE_SNAPSHOTS=1 $(BIN)/python -m pytest -q tests/policies/test_fixtures.py tests/realworld/test_realworld.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
