@@ -12,7 +12,7 @@ It lints each repository folder as a user would (``amlforge lint corpus/<owner>_
 loads every az-ml file with the official azure-ai-ml loaders (and their pre-send checks, as
 tests/oracles/test_azureml_loaders.py does), and prints:
 
-- crashes (exceptions) and az-ml files unreadable (a fatal finding or AML002) or not classified;
+- crashes (exceptions), repository folders refused as a whole (exit 2), and az-ml files unreadable (a fatal finding or AML002) or not classified;
 - error and warning findings on the files azure-ai-ml accepts, per file;
 - with ``--judgments`` (``{"<owner>__<repo>/<path>:<line>:<rule>": {"verdict": "real"|"false"|
   "debatable", "why": "..."}}``): how many errors were judged real, how many warnings false.
@@ -67,6 +67,7 @@ def key_of(corpus: Path, finding: dict) -> str:
 
 
 def measure(root: Path, judgments: dict[str, dict]) -> dict[str, Any]:
+    from amlforge.errors import UserInputError
     from amlforge.policies.engine import lint_paths
 
     manifest = json.loads((root / "manifest.json").read_text())
@@ -79,6 +80,7 @@ def measure(root: Path, judgments: dict[str, dict]) -> dict[str, Any]:
     findings: list[dict] = []
     classified: set[str] = set()
     crashes: list[str] = []
+    usage_errors: list[str] = []
     cwd = os.getcwd()
     os.chdir(root)
     try:
@@ -86,6 +88,9 @@ def measure(root: Path, judgments: dict[str, dict]) -> dict[str, Any]:
             folder = Path("corpus") / repo.replace("/", "__")
             try:
                 report = lint_paths([folder], root=folder)
+            except UserInputError as e:  # exit 2, as the CLI reports it: not a crash
+                usage_errors.append(str(e).splitlines()[0])
+                continue
             except Exception:  # noqa: BLE001 - a crash is what we count
                 crashes.append(f"{folder}: {traceback.format_exc(limit=3)}")
                 continue
@@ -145,6 +150,7 @@ def measure(root: Path, judgments: dict[str, dict]) -> dict[str, Any]:
         "azml_files": len(azml),
         "azml_files_by_kind": dict(collections.Counter(azml.values())),
         "crashes": crashes,
+        "usage_errors": usage_errors,
         "unreadable_azml_files": unreadable,
         "skipped_azml_files": skipped,
         "sdk_accepted": len(accepted),
