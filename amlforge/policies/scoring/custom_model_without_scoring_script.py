@@ -5,6 +5,11 @@ Reports a deployment whose model is known to be a `custom_model` (an inline mode
 file of the run it names; `custom_model` is the default type) and that has no
 `code_configuration`. Only MLflow and Triton models can be deployed without a scoring script.
 
+A custom container (an environment with `inference_config`) serves the model itself and needs no
+scoring script; an environment registered in the workspace (`azureml:name:version`, not a file of
+the run) may be one, so the rule stays silent then. Curated environments
+(`azureml://registries/azureml/...`) never are.
+
 ## Why is this bad?
 The platform generates a scoring script only for MLflow (pyfunc) and Triton models; for any
 other model the deployment fails with MissingDriverProgram ("Could not find driver program in
@@ -41,13 +46,23 @@ from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.model import ModelSpec
-from amlforge.specs.project import Project
+from amlforge.specs.deployment import OnlineDeploymentBase
+from amlforge.specs.project import Loaded, Project
+
+
+def _may_serve_itself(project: Project, dep: Loaded[OnlineDeploymentBase]) -> bool:
+    """Whether the deployment's environment is, or may be, a custom container."""
+    env = project.environment_of(dep)
+    if env is not None:
+        return env.spec.inference_config is not None
+    ref = dep.spec.environment
+    return isinstance(ref, str) and "registries/azureml/" not in ref
 
 
 @rule("AML511", "custom-model-without-scoring-script", Severity.ERROR, prevents=("BadArgument",))
 def check(project: Project) -> Iterator[Violation]:
     for dep in project.deployments:
-        if dep.spec.code_configuration is not None:
+        if dep.spec.code_configuration is not None or _may_serve_itself(project, dep):
             continue
         owner = project.model_of(dep)
         model = owner.spec if owner is not None else dep.spec.model
