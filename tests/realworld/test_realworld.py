@@ -62,7 +62,7 @@ RESULTS = {case: _lint(case) for case in sorted(SPEC)}
 def test_every_case_folder_is_described() -> None:
     assert sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir()) == sorted(SPEC)
     for case, spec in SPEC.items():
-        assert spec["pattern"] and spec["azml"], case
+        assert spec["pattern"] and isinstance(spec["azml"], dict), case  # {} for a case of files that are not az-ml
         for source in spec["modelled_on"]:
             assert source["repo"].count("/") == 1 and len(source["commit"]) == 40 and source["path"], case
         for rel in spec["azml"]:
