@@ -11,6 +11,7 @@ Keys (all optional)::
     quota = "quota.yaml"        # quota figures (see amlforge.specs.quota)
     policies = ["builtin:production", "policies/org.yaml"]   # policy packs (docs/policy-packs.md)
     knowledge = "amlforge-knowledge.json"   # your own image/environment lifecycle entries (docs/knowledge.md)
+    instance_types = ["k8s/instancetypes.yaml"]   # the cluster's InstanceType objects (kubectl get -o yaml)
     [tool.amlforge.severity]
     AML305 = "error"            # per-rule severity (ID or name)
     [tool.amlforge.options]
@@ -29,7 +30,7 @@ from amlforge.errors import Location, UserInputError
 from amlforge.policies.registry import Finding, Rule, Severity
 
 PROFILES = ("dev", "test", "prod")
-_KEYS = {"select", "ignore", "fail_on", "profile", "baseline", "severity", "options", "exclude", "quota", "policies", "knowledge"}
+_KEYS = {"select", "ignore", "fail_on", "profile", "baseline", "severity", "options", "exclude", "quota", "policies", "knowledge", "instance_types"}
 
 
 @dataclass
@@ -76,6 +77,7 @@ class LintConfig:
     exclude: list[str] = field(default_factory=list)
     quota_file: Path | None = None
     knowledge_file: Path | None = None
+    instance_type_files: list[Path] = field(default_factory=list)
     source: str = ""
     policies: list[str] = field(default_factory=list)
 
@@ -171,6 +173,13 @@ def build_config(
         raise UserInputError("'knowledge' should be the path of a JSON file", where,
                              'write knowledge = "amlforge-knowledge.json"')
     cfg.knowledge_file = here / knowledge if knowledge else None
+    itypes = table.get("instance_types", [])
+    if isinstance(itypes, str):
+        itypes = [itypes]
+    if not isinstance(itypes, list) or not all(isinstance(v, str) and v.strip() for v in itypes):
+        raise UserInputError("'instance_types' should be a list of YAML files", where,
+                             'write instance_types = ["k8s/instancetypes.yaml"]')
+    cfg.instance_type_files = [here / v for v in itypes]
     base = baseline or (here / table["baseline"] if table.get("baseline") else None)
     if base is not None:
         cfg.baseline = Baseline.read(base)

@@ -154,6 +154,8 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
     if config.knowledge_file is not None:
         project.knowledge_file = config.knowledge_file
         project.knowledge  # read now: a malformed file is a usage error (exit 2), not a rule's crash
+    if config.instance_type_files:
+        result.problems.extend(_add_instance_types(project, config.instance_type_files, load))
     active = [r for r in registry if config.enabled(r)]
     raw: list[Finding] = []
     for problem in result.problems:
@@ -167,6 +169,29 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
     report = finish(unique, project, config, registry, files=len(project.documents) + _failed_files(result.problems))
     report.skipped = list(result.skipped)
     return report
+
+
+def _add_instance_types(project: Project, files: Sequence[Path], load: LoadOptions) -> list[LoadProblem]:
+    """The cluster's InstanceType objects named by the configuration (``instance_types``), added
+    to the run's project; a file that holds none is a configuration error."""
+    import dataclasses
+
+    from amlforge.errors import UserInputError
+
+    known = {d.path for d in project.documents}
+    extra = load_project(files, dataclasses.replace(load, overrides=(), skip_unknown=False, overlay=None))
+    holding = {d.path for d in extra.project.documents if d.kind.startswith("kubernetes_instancetype")}
+    for path in files:
+        if Path(os.path.abspath(path)) not in holding:
+            raise UserInputError("the configuration's instance_types names a file without Kubernetes InstanceType "
+                                 "objects", Location(str(path)),
+                                 "name the output of 'kubectl get instancetypes -o yaml' (kind InstanceType or "
+                                 "InstanceTypeList)")
+    for doc in extra.project.documents:
+        if doc.path not in known:
+            project.documents.append(doc)
+    project.instance_types.extend(t for t in extra.project.instance_types if t.doc.path not in known)
+    return extra.problems
 
 
 _PROFILES = ("dev", "test", "prod")

@@ -53,3 +53,28 @@ def test_a_malformed_instance_type_is_located(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(SINGLE.replace("  name: gpu-small\n", "  labels: {}\n"))
     report = lint_paths([tmp_path / "bad.yaml"], root=tmp_path)
     assert [(f.rule, f.location.line) for f in report.findings] == [("AML103", 3)]
+
+
+def test_instance_types_from_configuration(tmp_path: Path) -> None:
+    (tmp_path / ".cluster").mkdir()
+    (tmp_path / ".cluster" / "types.yaml").write_text(SINGLE)
+    (tmp_path / ".amlforge.toml").write_text('[tool.amlforge]\ninstance_types = [".cluster/types.yaml"]\n')
+    (tmp_path / "deployment.yml").write_text(
+        "$schema: https://azuremlschemas.azureedge.net/latest/kubernetesOnlineDeployment.schema.json\n"
+        "name: blue\nendpoint_name: k8s-ep\ntype: kubernetes\nmodel: azureml:m:1\nenvironment: azureml:e:1\n"
+        "instance_type: gpu-large\ninstance_count: 1\n")
+    report = lint_paths([tmp_path])
+    assert [(f.rule, f.location.line) for f in report.findings if f.rule == "AML216"] == [("AML216", 7)]
+
+
+def test_configuration_naming_a_file_without_instance_types_is_an_error(tmp_path: Path) -> None:
+    import pytest
+
+    from amlforge.errors import UserInputError
+
+    (tmp_path / "types.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n")
+    (tmp_path / ".amlforge.toml").write_text('[tool.amlforge]\ninstance_types = ["types.yaml"]\n')
+    (tmp_path / "env.yml").write_text("$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+                                      "name: e\nversion: 1\nimage: python:3.11\n")
+    with pytest.raises(UserInputError):
+        lint_paths([tmp_path / "env.yml"])

@@ -70,10 +70,11 @@ def settings_from_spec(path: Path, deployment_name: str | None = None, *, overri
     dep = candidates[0]
     spec = dep.spec
     out = DeploymentSmokeSettings(label=f"{dep.doc.display} ({dep.label})", endpoint_kind=spec.kind)
+    out.env = dict(spec.environment_variables or {})
+    _serving_settings(dep, out)
     code = spec.code_configuration
     if code is None:
-        raise UserInputError("the deployment has no code_configuration (MLflow no-code or a custom container)",
-                             dep.at().location(), "smoke-test a deployment with a scoring script")
+        return _no_code_mlflow(project, dep, out)
     if code.code and is_local_path(code.code):
         out.code_dir = project.local_path(dep, code.code).path
         out.script = out.code_dir / code.scoring_script
@@ -85,16 +86,6 @@ def settings_from_spec(path: Path, deployment_name: str | None = None, *, overri
         out.model_path = project.local_path(dep, model.path).path
     elif model is not None:
         out.notes.append(f"model {model!r} is not a local path: the script runs without model files")
-    out.env = dict(spec.environment_variables or {})
-    requests = spec.requests
-    out.timeout_ms = requests.request_timeout_ms
-    try:
-        out.workers = max(1, int(out.env.get("WORKER_COUNT", "1")))
-    except ValueError:
-        out.notes.append(f"WORKER_COUNT={out.env['WORKER_COUNT']!r} is not a number: using 1 worker")
-    probe = spec.readiness
-    out.probe_initial_delay, out.probe_period, out.probe_failure_threshold = (
-        probe.initial_delay, probe.period, probe.failure_threshold)
     env = project.environment_of(dep)
     conda: Any = env.spec.conda_file if env is not None else None
     supply = "pass --python with an interpreter that has its packages, or --requirements/--conda-file listing them"
@@ -115,12 +106,66 @@ def settings_from_spec(path: Path, deployment_name: str | None = None, *, overri
         out.unfaithful = UserInputError(
             f"the environment has no conda file: its packages come from the image {env.spec.image}, which amlforge "
             "smoke does not run", where, supply)
+    return out
+
+
+def _serving_settings(dep: Any, out: DeploymentSmokeSettings) -> None:
+    """Request timeout, workers, readiness probe and sample request of a deployment."""
+    spec = dep.spec
+    out.timeout_ms = spec.requests.request_timeout_ms
+    try:
+        out.workers = max(1, int(out.env.get("WORKER_COUNT", "1")))
+    except ValueError:
+        out.notes.append(f"WORKER_COUNT={out.env['WORKER_COUNT']!r} is not a number: using 1 worker")
+    probe = spec.readiness
+    out.probe_initial_delay, out.probe_period, out.probe_failure_threshold = (
+        probe.initial_delay, probe.period, probe.failure_threshold)
     for name in SAMPLE_NAMES:
         candidate = dep.doc.path.parent / name
         if candidate.is_file():
             out.request_file = candidate
             out.notes.append(f"sample request: {candidate.name} next to the deployment file")
             break
+
+
+#: The stand-in for the platform's no-code MLflow scoring script (see its docstring).
+NO_CODE_SCORER = Path(__file__).parent / "mlflow_no_code" / "score.py"
+
+
+def _no_code_mlflow(project: Any, dep: Any, out: DeploymentSmokeSettings) -> DeploymentSmokeSettings:
+    """Settings for a no-code deployment of a local MLflow model: the platform's way of serving it.
+
+    The environment is built from the model's own conda file (the one ``MLmodel`` names), plus
+    the inference server, as the platform does; the scoring script is amlforge's stand-in for the
+    platform's MLflow scorer.
+
+    Raises:
+        UserInputError: not a local MLflow model with a python_function flavor and a conda file.
+    """
+    from amlforge.policies.environment._helpers import iter_mlflow_deployments
+
+    where = dep.at().location()
+    found = next(((model, info) for d, model, info in iter_mlflow_deployments(project) if d is dep), None)
+    if found is None:
+        raise UserInputError("the deployment has no code_configuration and its model is not a local MLflow model "
+                             "folder (a custom container, or a registered model)", where,
+                             "smoke-test a deployment with a scoring script, or give the MLflow model's local path")
+    model, info = found
+    if info.problem or "python_function" not in info.flavors:
+        why = info.problem or f"its MLmodel has no python_function flavor (flavors: {', '.join(info.flavors)})"
+        raise UserInputError(f"no-code MLflow deployment whose model cannot be served: {why}",
+                             model.at("path").location(), "fix the model (amlforge lint reports it too)")
+    if info.env_missing or not info.env_file:
+        raise UserInputError("the MLflow model names no conda file that exists in its folder, so its environment "
+                             "cannot be rebuilt", model.at("path").location(), "log the model with its conda.yaml")
+    folder = info.folder.path
+    out.script = NO_CODE_SCORER
+    out.code_dir = NO_CODE_SCORER.parent
+    out.model_path = folder
+    out.conda_file = folder / info.env_file
+    out.env = {"MLFLOW_MODEL_FOLDER": folder.name, **out.env}
+    out.notes.append("no-code MLflow deployment: the environment is the model's conda file plus the inference "
+                     "server, and the scorer is amlforge's stand-in for the platform's MLflow scoring script")
     return out
 
 
