@@ -169,7 +169,7 @@ def mlflow_no_code(project: Project, dep: Loaded[OnlineDeploymentBase]) -> str |
     if spec is not None:
         return "an MLflow model without an environment" if spec.type == "mlflow_model" else None
     if isinstance(dep.spec.model, str):
-        return "no environment (only MLflow models deploy without one)"
+        return "a registered model deployed without an environment (only MLflow models can be)"
     return None
 
 
