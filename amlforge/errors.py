@@ -16,13 +16,33 @@ class AmlforgeError(Exception):
 
 @dataclass(frozen=True)
 class Location:
-    """A place in a file. ``line`` and ``column`` are 1-based; 0 means unknown."""
+    """A place in a file. ``line`` and ``column`` are 1-based; 0 means unknown.
+
+    A file made of cells (a notebook) sets ``cell`` (1-based) and counts ``line`` inside that
+    cell; ``file_line`` is then the line in the file itself, for viewers that know only files
+    (SARIF, GitHub annotations).
+    """
 
     file: str
     line: int = 0
     column: int = 0
+    cell: int = 0
+    file_line: int = 0
+
+    @property
+    def physical_line(self) -> int:
+        """The line in the file itself (``file_line`` for a cell, else ``line``)."""
+        return self.file_line if self.cell else self.line
+
+    @property
+    def cell_prefix(self) -> str:
+        """``"cell N, line L: "`` for a position in a cell (put before messages shown at
+        ``physical_line``), else empty."""
+        return f"cell {self.cell}, line {self.line}: " if self.cell else ""
 
     def __str__(self) -> str:
+        if self.cell:
+            return f"{self.file}:cell {self.cell}:{self.line or 1}:{self.column or 1}"
         if self.line:
             return f"{self.file}:{self.line}:{self.column or 1}"
         return self.file

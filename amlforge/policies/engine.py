@@ -59,10 +59,11 @@ class LintReport:
 
 @dataclass
 class _Suppressions:
-    by_line: dict[tuple[str, int], set[str]] = field(default_factory=dict)
+    by_line: dict[tuple[str, int, int], set[str]] = field(default_factory=dict)
     by_file: dict[str, set[str]] = field(default_factory=dict)
-    where: dict[tuple[str, int, str], Location] = field(default_factory=dict)
-    used: set[tuple[str, int, str]] = field(default_factory=set)
+    # keys are (file, cell, line[, rule]); cell is 0 outside notebooks
+    where: dict[tuple[str, int, int, str], Location] = field(default_factory=dict)
+    used: set[tuple[str, int, int, str]] = field(default_factory=set)
 
 
 def run_checks(project: Project, rules: Iterable[Rule]) -> list[tuple[Rule, Violation]]:
@@ -91,40 +92,56 @@ def _finding(r: Rule, location: Location, message: str, hint: str, severity: Sev
     return Finding(r.id, r.name, severity or r.severity, location, message, hint, r.prevents, r.fatal)
 
 
-def _scan_suppressions(files: dict[str, list[str]], registry: Registry) -> _Suppressions:
+def _scan_suppressions(files: dict[str, list[str]], registry: Registry,
+                       cells: dict[str, list[tuple[int, int, int]]] | None = None) -> _Suppressions:
+    """Suppression comments of each file. A notebook's lines are its code cells joined; ``cells``
+    maps each to its (cell, line in the cell, line in the file)."""
     sup = _Suppressions()
     for display, lines in files.items():
+        line_map = (cells or {}).get(display)
+
+        def at(n: int) -> tuple[int, int]:
+            if line_map is None:
+                return 0, n
+            if n > len(line_map):
+                return -1, 0
+            return line_map[n - 1][0], line_map[n - 1][1]
+
         for number, text in enumerate(lines, start=1):
             if "amlforge:" not in text:
                 continue
             for m in _SUPPRESS.finditer(text):
                 ids = {registry.get(x).id if registry.get(x) else x.strip().upper() for x in m.group(2).split(",")}
                 ids.discard("")
+                cell, line = at(number)
                 if m.group(1) == "ignore-file":
                     sup.by_file.setdefault(display, set()).update(ids)
                 else:
                     # a comment alone on its line covers the next line; a trailing one its own line
-                    target = number + 1 if text.lstrip().startswith("#") else number
-                    sup.by_line.setdefault((display, target), set()).update(ids)
+                    target = at(number + 1) if text.lstrip().startswith("#") else (cell, line)
+                    sup.by_line.setdefault((display, *target), set()).update(ids)
                 for rid in ids:
-                    sup.where[(display, number if m.group(1) == "ignore" else 0, rid)] = Location(
-                        display, number, m.start() + 1
+                    file_line = line_map[number - 1][2] if line_map else 0
+                    sup.where[(display, cell, line if m.group(1) == "ignore" else 0, rid)] = Location(
+                        display, line, m.start() + 1, cell, file_line
                     )
     return sup
 
 
 def _suppressed(sup: _Suppressions, f: Finding) -> bool:
     loc = f.location
-    ids = sup.by_line.get((loc.file, loc.line), set())
+    ids = sup.by_line.get((loc.file, loc.cell, loc.line), set())
     if f.rule in ids:
         # record which comment was used: a trailing one on this line, or one alone on the line above
         for candidate in (loc.line, loc.line - 1):
-            if (loc.file, candidate, f.rule) in sup.where:
-                sup.used.add((loc.file, candidate, f.rule))
+            if (loc.file, loc.cell, candidate, f.rule) in sup.where:
+                sup.used.add((loc.file, loc.cell, candidate, f.rule))
                 break
         return True
     if f.rule in sup.by_file.get(loc.file, set()):
-        sup.used.add((loc.file, 0, f.rule))
+        for key in sup.where:
+            if key[0] == loc.file and key[2] == 0 and key[3] == f.rule:
+                sup.used.add(key)
         return True
     return False
 
@@ -305,9 +322,12 @@ def finish(raw: list[Finding], project: Project | None, config: LintConfig, regi
     """Apply configuration, suppressions and baseline; sort; build the report."""
     findings: list[Finding] = []
     texts: dict[str, list[str]] = {}
+    cells: dict[str, list[tuple[int, int, int]]] = {}
     if project is not None:
         for doc in project.documents:
             texts[doc.display] = doc.source.lines
+            if doc.source.cells:
+                cells[doc.display] = doc.source.cells
     for f in raw:
         r = registry.get(f.rule)
         if r is not None and not f.fatal and not config.enabled(r):
@@ -320,13 +340,14 @@ def finish(raw: list[Finding], project: Project | None, config: LintConfig, regi
         if f.location.file not in texts:
             in_memory = project.read_overlay(f.location.file) if project is not None else None
             texts[f.location.file] = in_memory.splitlines() if in_memory is not None else _read_lines(f.location.file)
-    sup = _scan_suppressions(texts, registry)
+    sup = _scan_suppressions(texts, registry, cells)
     kept = [f for f in findings if f.fatal or not _suppressed(sup, f)]
     suppressed = len(findings) - len(kept)
     unused_rule = registry.get(UNUSED_SUPPRESSION)
     if unused_rule is not None and config.enabled(unused_rule):
-        for (file, line, rid), loc in sorted(sup.where.items(), key=lambda kv: (kv[1].file, kv[1].line, kv[0][2])):
-            if (file, line, rid) not in sup.used:
+        for key, loc in sorted(sup.where.items(), key=lambda kv: (kv[1].file, kv[1].cell, kv[1].line, kv[0][3])):
+            rid = key[3]
+            if key not in sup.used:
                 known = registry.get(rid) is not None
                 if known and not config.enabled(registry.get(rid)):
                     continue  # the rule is switched off here; its suppressions are not stale

@@ -108,11 +108,11 @@ class Finding:
 
     def sort_key(self) -> tuple:
         loc = self.location
-        return (loc.file, loc.line, loc.column, self.rule, self.message)
+        return (loc.file, loc.cell, loc.line, loc.column, self.rule, self.message)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form documented in the README."""
-        return {
+        """The JSON form documented in the README (``cell`` only for a notebook cell)."""
+        out: dict[str, Any] = {
             "rule": self.rule,
             "name": self.name,
             "severity": self.severity.value,
@@ -123,6 +123,9 @@ class Finding:
             "hint": self.hint,
             "prevents": list(self.prevents),
         }
+        if self.location.cell:
+            out["cell"] = self.location.cell
+        return out
 
 
 Check = Callable[["Project"], Iterable[Violation]]

@@ -108,6 +108,8 @@ class Reader(ABC):
 #: exposes its reader instance as ``READER``; it is imported when a file first needs it.
 _TABLE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("amlforge.readers.azml_yaml", (".yml", ".yaml")),
+    ("amlforge.readers.python_sdk", (".py",)),
+    ("amlforge.readers.notebook", (".ipynb",)),
 )
 _DEFAULT = "amlforge.readers.azml_yaml"
 _loaded: dict[str, Reader] = {}

@@ -30,12 +30,13 @@ def escape_property(text: str) -> str:
 
 def command(f: Finding) -> str:
     props = [f"file={escape_property(f.location.file.replace(chr(92), '/'))}"]
-    if f.location.line:
-        props.append(f"line={f.location.line}")
-        if f.location.column:
+    # a notebook cell: GitHub knows only the line of the .ipynb file; the message names the cell
+    if f.location.physical_line:
+        props.append(f"line={f.location.physical_line}")
+        if f.location.column and not f.location.cell:
             props.append(f"col={f.location.column}")
     props.append(f"title={escape_property(f'{f.rule} {f.name}')}")
-    message = f.message + (f"\nhint: {f.hint}" if f.hint else "")
+    message = f.location.cell_prefix + f.message + (f"\nhint: {f.hint}" if f.hint else "")
     return f"::{_COMMANDS[f.severity.value]} {','.join(props)}::{escape_data(message)}"
 
 

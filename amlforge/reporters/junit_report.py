@@ -24,8 +24,7 @@ def _clean(text: str) -> str:
 
 
 def _case_name(f: Finding) -> str:
-    where = f":{f.location.line}:{f.location.column or 1}" if f.location.line else ""
-    return f"{f.rule} {f.name} ({f.location.file}{where})"
+    return f"{f.rule} {f.name} ({f.location})"
 
 
 def _details(f: Finding) -> str:

@@ -31,7 +31,7 @@ def escape(text: str) -> str:
 
 def _where(f: Finding) -> str:
     loc = f.location
-    text = f"{loc.file}:{loc.line}" if loc.line else loc.file
+    text = f"{loc.file}:cell {loc.cell}:{loc.line}" if loc.cell else (f"{loc.file}:{loc.line}" if loc.line else loc.file)
     return "`" + text.replace("`", "'") + "`"
 
 

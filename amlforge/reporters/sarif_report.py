@@ -97,15 +97,16 @@ def _result(f: Finding, index: int | None, seen: dict[str, int]) -> dict[str, An
     if base:
         artifact["uriBaseId"] = base
     physical: dict[str, Any] = {"artifactLocation": artifact}
-    if f.location.line > 0:
-        region: dict[str, Any] = {"startLine": f.location.line}
-        if f.location.column > 0:
+    # a notebook cell: viewers know only the line of the .ipynb file; the message names the cell
+    if f.location.physical_line > 0:
+        region: dict[str, Any] = {"startLine": f.location.physical_line}
+        if f.location.column > 0 and not f.location.cell:
             region["startColumn"] = f.location.column
         physical["region"] = region
     result: dict[str, Any] = {
         "ruleId": f.rule,
         "level": _LEVELS[f.severity.value],
-        "message": {"text": f.message + (f"\nhint: {f.hint}" if f.hint else "")},
+        "message": {"text": f.location.cell_prefix + f.message + (f"\nhint: {f.hint}" if f.hint else "")},
         "locations": [{"physicalLocation": physical}],
         "partialFingerprints": {"amlforge/v1": _fingerprint(f, uri, seen)},
         "properties": {"name": f.name, "severity": f.severity.value, "prevents": list(f.prevents),

@@ -93,6 +93,16 @@ class SourceMap:
     overrides: dict[YamlPath, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     unknown: dict[YamlPath, str] = field(default_factory=dict)
+    #: For a source made of cells (a notebook): per line of ``lines``, the (cell, line in the
+    #: cell, line in the file) it comes from; ``values``/``keys`` count lines of ``lines``.
+    cells: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def position(self, line: int, column: int) -> Location:
+        """The location of a (line, column) of ``lines``."""
+        if self.cells and 0 < line <= len(self.cells):
+            cell, in_cell, file_line = self.cells[line - 1]
+            return Location(self.file, in_cell, column, cell, file_line)
+        return Location(self.file, line, column)
 
     def locate(self, path: YamlPath, *, key: bool = False) -> Location:
         """The location of ``path``, or of its nearest ancestor that the file spells out.
@@ -106,9 +116,9 @@ class SourceMap:
             table = self.keys if key else self.values
             pos = table.get(probe) or self.values.get(probe)
             if pos is not None:
-                return Location(self.file, pos[0], pos[1])
+                return self.position(pos[0], pos[1])
             if not probe:
-                return Location(self.file, 1, 1)
+                return self.position(1, 1)
             probe = probe[:-1]
             key = True  # a missing child is reported at its parent's key
 

@@ -43,11 +43,13 @@ def test_rule_has_pass_and_fail_fixtures(rule) -> None:
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_doc_examples_are_yaml(rule) -> None:
-    blocks = re.findall(r"```yaml\n(.*?)```", rule.doc, re.S)
-    assert blocks, f"{rule.id} docs have no YAML example"
+    import ast
+
+    blocks = re.findall(r"```(yaml|python)\n(.*?)```", rule.doc, re.S)
+    assert blocks, f"{rule.id} docs have no YAML (or, for Python sources, Python) example"
     # the "Use instead" example always parses; failing examples do too, except for input rules
-    for block in blocks if rule.area != "input" else blocks[-1:]:
-        yaml.safe_load(block)
+    for language, block in blocks if rule.area != "input" else blocks[-1:]:
+        yaml.safe_load(block) if language == "yaml" else ast.parse(block)
 
 
 def test_registry_rejects_duplicates() -> None:

@@ -44,8 +44,8 @@ from amlforge.specs.scale_settings import DefaultScaleSettings
 @rule("AML316", "missing-instance-count", Severity.ERROR, prevents=("BadArgument", "InvalidDeploymentSpec"))
 def check(project: Project) -> Iterator[Violation]:
     for dep in project.deployments:
-        if dep.spec.instance_count is not None:
-            continue
+        if dep.spec.instance_count is not None or dep.doc.source.is_unknown(dep.prefix + ("instance_count",)):
+            continue  # set, or set to a value known only at run time (a Python call's result)
         if dep.spec.kind == "managed":
             yield Violation(dep.at("instance_type"),
                             f"managed deployment '{dep.label}' has no instance_count; the service requires one",
