@@ -1,4 +1,4 @@
-"""``amlforge import DIR``: existing az-ml YAML -> amlforge.yaml."""
+"""``amlforge import PATH``: existing az-ml YAML, or azure-ai-ml Python and notebooks -> amlforge.yaml."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ from amlforge.cli._common import EXIT_USAGE, handle_errors
 @handle_errors
 def command(folder: Path, output: Path | None, workspace: str | None, resource_group: str | None,
             region: str | None, subscription: str | None, profile: str | None, force: bool) -> None:
-    """Convert the az-ml endpoint, deployment, environment and model YAML under FOLDER into amlforge.yaml."""
+    """Convert the az-ml endpoint, deployment, environment and model YAML under FOLDER into amlforge.yaml.
+
+    FOLDER may also be (or hold) a .py file or a notebook that builds azure-ai-ml entities: the
+    spec then holds what the code deploys (values known only at run time are left out, and listed).
+    """
     from amlforge.cli.generate import print_problems
     from amlforge.errors import Location, UserInputError
     from amlforge.generators.importer import default_target, import_project
@@ -39,14 +43,17 @@ def command(folder: Path, output: Path | None, workspace: str | None, resource_g
     to_stdout = str(out) == "-"
     if not to_stdout and out.exists() and not force:
         raise UserInputError("the spec exists", Location(str(out)), "pass --force to overwrite it, or -o another file")
+    notes: list[str] = []
     try:
-        spec = import_project(folder, spec_folder=Path(".") if to_stdout else out.parent, target=target)
+        spec = import_project(folder, spec_folder=Path(".") if to_stdout else out.parent, target=target, notes=notes)
     except SpecError as e:
         print_problems(e.problems)
         sys.exit(EXIT_USAGE)
     placeholders = [k for k in ("workspace", "resource_group") if given[k] is None]
     note = ("target holds placeholders: set " + " and ".join(placeholders) + " before generating ARM or Bicep"
             if placeholders else "")
+    for line in notes:
+        click.echo(f"note: {line}", err=True)
     text = render_spec(spec, note=f"Imported from {folder}. {note}".strip())
     if to_stdout:
         click.echo(text, nl=False)

@@ -1,4 +1,4 @@
-"""``amlforge import``: existing az-ml YAML -> a project spec.
+"""``amlforge import``: existing az-ml YAML, or Python and notebooks that use azure-ai-ml -> a project spec.
 
 The folder is read with the same loader as ``amlforge lint`` (:func:`load_project`), so every
 file is validated with file:line:col errors. Then:
@@ -14,6 +14,10 @@ file is validated with file:line:col errors. Then:
   lock written by ``amlforge lock`` (``conda.lock.yaml``) maps back to its conda file, and a
   build context made by ``amlforge generate`` for ``dockerfile: true`` maps back to that
   environment (its Dockerfile says where it came from).
+
+Python sources and notebooks are read by their readers (``amlforge/readers/``) into the same
+documents. A value known only at run time (a function's result, a parameter) is left out of
+the spec and listed in ``notes``; a name known only at run time is refused, with its location.
 
 What az-ml YAML can say but the spec cannot (data collection, read-only fields, inline conda
 mappings, ...) is refused with the file and line, rather than silently dropped.
@@ -118,7 +122,8 @@ class _Importer:
             if spec.conda_file is not None:
                 if not isinstance(spec.conda_file, str):
                     raise UserInputError("an inline conda_file mapping cannot be imported", where,
-                                         "move it to a conda.yaml file and name that file")
+                                         "move it to a conda.yaml file and name that file "
+                                         "(conda_file: conda.yaml; in Python, conda_file=\"conda.yaml\")")
                 data["conda_file"] = self.unlock(doc_folder, spec.conda_file)
         elif spec.build is not None:
             build: dict[str, Any] = {"path": self.rebase(doc_folder, spec.build.path)}
@@ -217,7 +222,7 @@ def _unsupported(kind: str, spec: Any, where: Any) -> None:
 
 
 def import_project(folder: Path | str, *, spec_folder: Path | str | None = None,
-                   target: dict[str, Any] | None = None) -> ProjectSpec:
+                   target: dict[str, Any] | None = None, notes: list[str] | None = None) -> ProjectSpec:
     """Convert the az-ml YAML under ``folder`` into a :class:`ProjectSpec`.
 
     Args:
@@ -225,6 +230,7 @@ def import_project(folder: Path | str, *, spec_folder: Path | str | None = None,
         spec_folder: Folder the spec will be written to; paths are made relative to it
             (default: ``folder``).
         target: The spec's ``target`` (workspace, resource group, region, ...).
+        notes: Filled with the values left out because they are known only at run time.
 
     Raises:
         UserInputError: unreadable or invalid YAML (with its location), a deployment
@@ -244,7 +250,7 @@ def import_project(folder: Path | str, *, spec_folder: Path | str | None = None,
               if (p.fatal or p.code[:4] in ("AML0", "AML1")) and p.location.file not in specs]
     if errors:
         raise SpecError(errors)
-    project = result.project
+    project = _without_unknown(result.project, notes if notes is not None else [])
     base = Path(os.path.abspath(spec_folder if spec_folder is not None else (source if source.is_dir() else source.parent)))
     imp = _Importer(base)
 
@@ -363,6 +369,58 @@ def import_project(folder: Path | str, *, spec_folder: Path | str | None = None,
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()[:5])
         raise UserInputError(f"the imported project is not a valid spec: {problems}", Location(str(source)),
                              "lint the folder (amlforge lint) and fix what it reports, then import again") from None
+
+
+_NAMES = ("name", "endpoint_name")
+
+
+def _without_unknown(project: Any, notes: list[str]) -> Any:
+    """The project with every value a reader could not know statically left out (and noted);
+    a name known only at run time cannot be imported."""
+    import copy
+
+    from pydantic import ValidationError
+
+    from amlforge.specs.loader import _collect, _spec_class
+    from amlforge.specs.project import Project
+
+    if not any(doc.source.unknown for doc in project.documents):
+        return project
+    clean = Project(root=project.root, profile=project.profile, overlay=project.overlay)
+    for doc in project.documents:
+        if doc.source.unknown and doc.kind in _SPEC_KINDS:
+            data = copy.deepcopy(doc.data)
+            for path, why in sorted(doc.source.unknown.items(), key=lambda kv: len(kv[0])):
+                where = doc.source.locate(path)
+                if path in [(n,) for n in _NAMES] or not path:
+                    raise UserInputError(f"{'.'.join(map(str, path)) or 'the document'} is known only at run time "
+                                         f"({why})", where,
+                                         "write it as a literal or a constant bound once, then import again")
+                parent: Any = data
+                for part in path[:-1]:
+                    parent = parent.get(part) if isinstance(parent, dict) else None
+                if isinstance(parent, dict) and path[-1] in parent:
+                    del parent[path[-1]]
+                    notes.append(f"{where}: {'.'.join(map(str, path))} is known only at run time ({why}); "
+                                 "left out of the spec")
+            try:
+                doc.spec = _spec_class(doc.kind).model_validate(data)
+            except ValidationError as e:
+                missing = [tuple(err["loc"]) for err in e.errors() if err["type"] == "missing"]
+                path, why = next(((p, w) for p, w in doc.source.unknown.items() if p in missing),
+                                 next(iter(doc.source.unknown.items())))
+                raise UserInputError(f"{'.'.join(map(str, path))} is known only at run time ({why}), and the spec "
+                                     "needs it", doc.source.locate(path),
+                                     "write it as a literal or a constant bound once, then import again") from None
+            doc.data = data
+        clean.documents.append(doc)
+        if doc.spec is not None and doc.kind in _SPEC_KINDS:
+            _collect(clean, doc)
+    return clean
+
+
+_SPEC_KINDS = ("managed_endpoint", "kubernetes_endpoint", "managed_deployment", "kubernetes_deployment",
+               "environment", "model")
 
 
 def default_target() -> dict[str, Any]:
