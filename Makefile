@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_lint.py
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_lock.py
+	$(BIN)/python bench/bench_sdk.py
 
 ## docs: regenerate docs/rules.md and docs/failure-modes.md from the rule catalog
 docs: $(STAMP)

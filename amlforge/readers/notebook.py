@@ -69,15 +69,9 @@ def python_lines(lines: list[str]) -> list[str] | None:
 def _file_lines(raw: str, cells: list[Any]) -> list[list[int]]:
     """For each cell, the line in the ``.ipynb`` text of each of its source lines (0 when the
     JSON is not laid out one source string per line, as Jupyter writes it)."""
-    starts = [0]
-    for i, ch in enumerate(raw):
-        if ch == "\n":
-            starts.append(i + 1)
-    import bisect
-
-    text_lines = raw.split("\n")
     out: list[list[int]] = []
     cursor = 0
+    counted, line_at = 0, 1  # lines are counted from the last match on, once through the text
     for cell in cells:
         count = len(_cell_text(cell)) if isinstance(cell, dict) else 0
         m = _SOURCE_KEY.search(raw, cursor) if isinstance(cell, dict) and "source" in cell else None
@@ -85,20 +79,25 @@ def _file_lines(raw: str, cells: list[Any]) -> list[list[int]]:
             out.append([0] * count)
             continue
         cursor = m.end()
-        line0 = bisect.bisect_right(starts, m.start())  # 1-based line of "source":
+        line_at += raw.count("\n", counted, m.start())
+        counted = m.start()
+        line0 = line_at  # 1-based line of "source":
         source = cell.get("source")
         mapped = [line0] * count
         if isinstance(source, list) and raw[m.end():m.end() + 1] == "[":
-            for k, piece in enumerate(source):
-                n = line0 + 1 + k
-                if n - 1 < len(text_lines) and k < count:
-                    try:
-                        shown = json.loads(text_lines[n - 1].strip().rstrip(","))
-                    except ValueError:
-                        break
-                    if shown != piece:
-                        break
-                    mapped[k] = n
+            at = raw.find("\n", m.end())  # Jupyter writes one source string per line
+            for k, piece in enumerate(source[:count]):
+                end = raw.find("\n", at + 1)
+                if at < 0:
+                    break
+                try:
+                    shown = json.loads(raw[at + 1:end if end >= 0 else None].strip().rstrip(","))
+                except ValueError:
+                    break
+                if shown != piece:
+                    break
+                mapped[k] = line0 + 1 + k
+                at = end
         out.append(mapped)
     return out
 

@@ -170,6 +170,20 @@ class Extractor:
 
     # -- positions ------------------------------------------------------------------------
 
+    def short(self, node: ast.AST) -> str:
+        """The source text of an expression, shortened (its first line, at most 60 characters)."""
+        line = getattr(node, "lineno", 0) + self.line_offset
+        if not 0 < line <= len(self.lines):
+            return _short(node)
+        text = self.lines[line - 1]
+        if not text.isascii():
+            return _short(node)
+        start = getattr(node, "col_offset", 0)
+        same_line = getattr(node, "end_lineno", None) == getattr(node, "lineno", None)
+        end = getattr(node, "end_col_offset", None) if same_line else None
+        piece = text[start:end] if end is not None else text[start:].rstrip() + " ..."
+        return piece if len(piece) <= 60 else piece[:57] + "..."
+
     def pos(self, node: ast.AST) -> Pos:
         line = getattr(node, "lineno", 1) + self.line_offset
         col = getattr(node, "col_offset", 0)
@@ -229,7 +243,7 @@ class Extractor:
                     else _unknown(f"{stmt.target.id} is not known here", self.pos(stmt.value))
                 self.assign(stmt.target, value, certain)
             else:
-                self.assign(stmt.target, _unknown(f"{_short(stmt)} is computed at run time",
+                self.assign(stmt.target, _unknown(f"{self.short(stmt)} is computed at run time",
                                                   self.pos(stmt.value)), certain)
         elif isinstance(stmt, ast.Expr):
             self.expr(stmt.value)
@@ -250,7 +264,7 @@ class Extractor:
                 value = self.expr(item.context_expr)
                 if item.optional_vars is not None:
                     self.assign(item.optional_vars, _unknown(
-                        f"{_short(item.optional_vars)} is what a context manager returns", value.pos), certain)
+                        f"{self.short(item.optional_vars)} is what a context manager returns", value.pos), certain)
             self.block(stmt.body, certain)
         elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
             self.block(stmt.body, certain)  # the path that does not fail
@@ -259,7 +273,7 @@ class Extractor:
         elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
             if isinstance(stmt, (ast.For, ast.AsyncFor)):
                 self.expr(stmt.iter)
-                self.assign(stmt.target, _unknown(f"{_short(stmt.target)} is a loop variable",
+                self.assign(stmt.target, _unknown(f"{self.short(stmt.target)} is a loop variable",
                                                   self.pos(stmt.target)), False)
             self.branches([stmt.body, stmt.orelse])
         elif isinstance(stmt, ast.Return) and stmt.value is not None:
@@ -298,7 +312,7 @@ class Extractor:
             items = value.value if isinstance(value.value, list) and len(value.value) == len(target.elts) else None
             for i, elt in enumerate(target.elts):
                 self.assign(elt, items[i] if items else _unknown(
-                    f"{_short(elt)} is unpacked at run time", self.pos(elt)), certain)
+                    f"{self.short(elt)} is unpacked at run time", self.pos(elt)), certain)
         elif isinstance(target, ast.Attribute):
             owner = self.expr(target.value)
             if isinstance(owner.value, Entity):
@@ -315,7 +329,7 @@ class Extractor:
                     owner.value[key.value] = value
                     owner.keypos[key.value] = key.pos
                 else:  # which key is set is not known: the whole mapping is not
-                    owner.value = Unknown(f"{_short(target)} is set with a key known only at run time")
+                    owner.value = Unknown(f"{self.short(target)} is set with a key known only at run time")
         elif isinstance(target, ast.Starred):
             self.assign(target.value, _unknown("starred assignment", self.pos(target)), certain)
 
@@ -327,7 +341,7 @@ class Extractor:
             value = node.value
             if isinstance(value, (str, int, float, bool)) or value is None:
                 return Value(value, pos)
-            return _unknown(f"{_short(node)} is not a plain value", pos)
+            return _unknown(f"{self.short(node)} is not a plain value", pos)
         if isinstance(node, ast.Name):
             bound = self.names.get(node.id)
             if bound is not None:
@@ -343,10 +357,10 @@ class Extractor:
                         out.update(value.value)
                         keypos.update(value.keypos)
                         continue
-                    return _unknown(f"{_short(node)} unpacks a mapping known only at run time", pos)
+                    return _unknown(f"{self.short(node)} unpacks a mapping known only at run time", pos)
                 key = self.expr(k)
                 if isinstance(key.value, Unknown) or not isinstance(key.value, (str, int, float, bool)):
-                    return _unknown(f"a key of {_short(node)} is known only at run time", pos)
+                    return _unknown(f"a key of {self.short(node)} is known only at run time", pos)
                 name = str(key.value).lower() if isinstance(key.value, bool) else str(key.value)
                 out[name] = value
                 keypos[name] = key.pos
@@ -357,7 +371,7 @@ class Extractor:
                 if isinstance(elt, ast.Starred):
                     inner = self.expr(elt.value)
                     if not isinstance(inner.value, list):
-                        return _unknown(f"{_short(node)} unpacks a list known only at run time", pos)
+                        return _unknown(f"{self.short(node)} unpacks a list known only at run time", pos)
                     items.extend(inner.value)
                 else:
                     items.append(self.expr(elt))
@@ -370,7 +384,7 @@ class Extractor:
             inner = self.expr(node.operand)
             if isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
                 return Value(-inner.value, pos)
-            return _unknown(f"{_short(node)} is computed at run time", pos)
+            return _unknown(f"{self.short(node)} is computed at run time", pos)
         if isinstance(node, ast.Attribute):
             return self.attribute(node, pos)
         if isinstance(node, ast.Subscript):
@@ -381,7 +395,7 @@ class Extractor:
             if (isinstance(owner.value, list) and isinstance(key.value, int) and not isinstance(key.value, bool)
                     and -len(owner.value) <= key.value < len(owner.value)):
                 return owner.value[key.value]
-            return _unknown(f"{_short(node)} is known only at run time", pos)
+            return _unknown(f"{self.short(node)} is known only at run time", pos)
         if isinstance(node, ast.Call):
             return self.call(node, pos)
         if isinstance(node, ast.NamedExpr):
@@ -392,7 +406,7 @@ class Extractor:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.expr(child)
-        return _unknown(f"{_short(node)} is computed at run time", pos)
+        return _unknown(f"{self.short(node)} is computed at run time", pos)
 
     def fstring(self, node: ast.JoinedStr, pos: Pos) -> Value:
         parts = []
@@ -405,7 +419,7 @@ class Extractor:
             value = inner.value
             if (isinstance(value, Unknown) or part.conversion not in (-1, 115) or part.format_spec is not None
                     or not isinstance(value, (str, int, float)) or isinstance(value, bool)):
-                return _unknown(f"{_short(node)} formats a value known only at run time", pos)
+                return _unknown(f"{self.short(node)} formats a value known only at run time", pos)
             parts.append(str(value))
         return Value("".join(parts), pos)
 
@@ -428,7 +442,7 @@ class Extractor:
                         return Value(result, pos)
             except (ArithmeticError, ValueError, TypeError):
                 pass
-        what = _short(node.value) if isinstance(node, ast.AugAssign) else _short(node)
+        what = self.short(node.value) if isinstance(node, ast.AugAssign) else self.short(node)
         return _unknown(f"{what} is computed at run time", pos)
 
     def qualified(self, node: ast.expr) -> str | None:
@@ -456,7 +470,7 @@ class Extractor:
             if entity.loaded is not None and node.attr in entity.loaded.data and not isinstance(
                     entity.loaded.data[node.attr], (dict, list)):
                 return Value(entity.loaded.data[node.attr], pos)
-        return _unknown(f"{_short(node)} is known only at run time", pos)
+        return _unknown(f"{self.short(node)} is known only at run time", pos)
 
     def call(self, node: ast.Call, pos: Pos) -> Value:
         qual = self.qualified(node.func)
@@ -471,7 +485,7 @@ class Extractor:
             keypos = {}
             for kw in node.keywords:
                 if kw.arg is None:
-                    return _unknown(f"{_short(node)} unpacks a mapping known only at run time", pos)
+                    return _unknown(f"{self.short(node)} unpacks a mapping known only at run time", pos)
                 out[kw.arg] = self.expr(kw.value)
                 keypos[kw.arg] = self.pos(kw)
             return Value(out, pos, keypos)
@@ -485,14 +499,14 @@ class Extractor:
                 if isinstance(value.value, Entity) and collection in (
                         "online_endpoints", "online_deployments", "environments", "models", ""):
                     value.value.submitted = True
-            return _unknown(f"{_short(node)} is the result of a call", pos)
+            return _unknown(f"{self.short(node)} is the result of a call", pos)
         for arg in node.args:
             self.expr(arg.value if isinstance(arg, ast.Starred) else arg)
         for kw in node.keywords:
             self.expr(kw.value)
         if not isinstance(func, ast.Name):
             self.expr(func)
-        return _unknown(f"{_short(node)} is the result of a call", pos)
+        return _unknown(f"{self.short(node)} is the result of a call", pos)
 
     def construct(self, cls: str, node: ast.Call, pos: Pos) -> Entity:
         entity = Entity(cls, pos)
@@ -510,7 +524,7 @@ class Extractor:
                     entity.kwargs.update(value.value)
                     entity.keypos.update(value.keypos)
                 else:
-                    entity.kwargs["**"] = _unknown(f"{_short(kw.value)} is unpacked at run time", value.pos)
+                    entity.kwargs["**"] = _unknown(f"{self.short(kw.value)} is unpacked at run time", value.pos)
                 continue
             entity.kwargs[kw.arg] = value
             entity.keypos[kw.arg] = self.pos(kw)
@@ -525,7 +539,7 @@ class Extractor:
         source = node.args[0] if node.args else next((kw.value for kw in node.keywords if kw.arg == "source"), None)
         named = self.expr(source) if source is not None else None
         if named is None or not isinstance(named.value, str) or isinstance(named.value, Unknown):
-            return _unknown(f"{_short(node)} loads a file known only at run time", pos)
+            return _unknown(f"{self.short(node)} loads a file known only at run time", pos)
         target = Path(self.path.parent, named.value)
         from amlforge.specs.loader import display_path
 
@@ -535,7 +549,7 @@ class Extractor:
                 self.problems.append(LoadProblem(
                     problem.code, self.locate(named.pos),
                     f"{loader}({named.value!r}): {problem.location}: {problem.message}", problem.hint))
-            return _unknown(f"{_short(node)} could not be read", pos)
+            return _unknown(f"{self.short(node)} could not be read", pos)
         entity = Entity(loader, pos, loaded=read.documents[0])
         self.uses_sdk = True
         for kw in node.keywords:
@@ -543,7 +557,7 @@ class Extractor:
                 value = self.expr(kw.value)
                 overrides = value.value if isinstance(value.value, list) else None
                 if overrides is None:
-                    entity.kwargs["**"] = _unknown(f"{_short(kw.value)} overrides values at run time", value.pos)
+                    entity.kwargs["**"] = _unknown(f"{self.short(kw.value)} overrides values at run time", value.pos)
                     continue
                 for item in overrides:
                     if isinstance(item.value, dict):
