@@ -124,6 +124,8 @@ class Entity:
     #: For ``load_*``: the YAML document it loaded, and where the call named the file.
     loaded: Document | None = None
     submitted: bool = False
+    #: Only ever submitted with ``local=True`` (a local endpoint in Docker, never deployed to Azure).
+    local: bool = False
     held: bool = False  # used as a value inside another entity
 
     @property
@@ -167,8 +169,18 @@ class Extractor:
         self.problems: list[LoadProblem] = []
         self.line_offset = 0
         self.uses_sdk = False
+        #: The entity a name held before it was rebound to a value known only at run time (such
+        #: as ``endpoint = ml_client.online_endpoints.get(name)``): what is set on the name
+        #: afterwards changes the deployed resource in ways not known statically.
+        self.fetched: dict[str, Entity] = {}
 
     # -- positions ------------------------------------------------------------------------
+
+    def unknown(self, why: str, pos: Pos) -> Value:
+        """An unknown value; its text names where it was made, so that two files' unknown
+        values never compare equal (an endpoint name, for one, groups deployments)."""
+        where = f", {self.display}:{pos[0]}" if pos[0] else ""
+        return Value(Unknown(f"{why}{where}"), pos)
 
     def short(self, node: ast.AST) -> str:
         """The source text of an expression, shortened (its first line, at most 60 characters)."""
@@ -240,10 +252,10 @@ class Extractor:
             if isinstance(stmt.target, ast.Name):
                 current = self.names.get(stmt.target.id)
                 value = self.binop(stmt.op, current, self.expr(stmt.value), stmt) if current is not None \
-                    else _unknown(f"{stmt.target.id} is not known here", self.pos(stmt.value))
+                    else self.unknown(f"{stmt.target.id} is not known here", self.pos(stmt.value))
                 self.assign(stmt.target, value, certain)
             else:
-                self.assign(stmt.target, _unknown(f"{self.short(stmt)} is computed at run time",
+                self.assign(stmt.target, self.unknown(f"{self.short(stmt)} is computed at run time",
                                                   self.pos(stmt.value)), certain)
         elif isinstance(stmt, ast.Expr):
             self.expr(stmt.value)
@@ -263,7 +275,7 @@ class Extractor:
             for item in stmt.items:
                 value = self.expr(item.context_expr)
                 if item.optional_vars is not None:
-                    self.assign(item.optional_vars, _unknown(
+                    self.assign(item.optional_vars, self.unknown(
                         f"{self.short(item.optional_vars)} is what a context manager returns", value.pos), certain)
             self.block(stmt.body, certain)
         elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
@@ -273,7 +285,7 @@ class Extractor:
         elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
             if isinstance(stmt, (ast.For, ast.AsyncFor)):
                 self.expr(stmt.iter)
-                self.assign(stmt.target, _unknown(f"{self.short(stmt.target)} is a loop variable",
+                self.assign(stmt.target, self.unknown(f"{self.short(stmt.target)} is a loop variable",
                                                   self.pos(stmt.target)), False)
             self.branches([stmt.body, stmt.orelse])
         elif isinstance(stmt, ast.Return) and stmt.value is not None:
@@ -292,7 +304,7 @@ class Extractor:
             bound |= {n for n, v in self.names.items() if before.get(n) is not v}
         self.names = before
         for name in bound:
-            self.names[name] = _unknown(f"{name} is bound in a branch or loop", (0, 0))
+            self.names[name] = self.unknown(f"{name} is bound in a branch or loop", (0, 0))
 
     def function(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """A function body is walked once, its parameters unknown; names it binds stay local."""
@@ -300,38 +312,54 @@ class Extractor:
         args = fn.args
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
             if arg is not None:
-                self.names[arg.arg] = _unknown(f"{arg.arg} is a parameter of {fn.name}()", self.pos(arg))
+                self.names[arg.arg] = self.unknown(f"{arg.arg} is a parameter of {fn.name}()", self.pos(arg))
         self.block(fn.body, certain=True)
         self.names = outer
-        self.names[fn.name] = _unknown(f"{fn.name} is a function", self.pos(fn))
+        self.names[fn.name] = self.unknown(f"{fn.name} is a function", self.pos(fn))
 
     def assign(self, target: ast.expr, value: Value, certain: bool) -> None:
         if isinstance(target, ast.Name):
+            old = self.names.get(target.id)
+            if old is not None and isinstance(old.value, Entity) and isinstance(value.value, Unknown):
+                self.fetched[target.id] = old.value
+            elif isinstance(value.value, Entity):
+                self.fetched.pop(target.id, None)
             self.names[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = value.value if isinstance(value.value, list) and len(value.value) == len(target.elts) else None
             for i, elt in enumerate(target.elts):
-                self.assign(elt, items[i] if items else _unknown(
+                self.assign(elt, items[i] if items else self.unknown(
                     f"{self.short(elt)} is unpacked at run time", self.pos(elt)), certain)
         elif isinstance(target, ast.Attribute):
             owner = self.expr(target.value)
-            if isinstance(owner.value, Entity):
+            if isinstance(owner.value, Unknown) and isinstance(target.value, ast.Name) and \
+                    target.value.id in self.fetched:
+                entity = self.fetched[target.value.id]
+                entity.kwargs[target.attr] = self.unknown(
+                    f"{target.attr} is set later on {target.value.id}, which then holds an object known only at "
+                    "run time", value.pos)
+                entity.keypos[target.attr] = self.attr_pos(target)
+            elif isinstance(owner.value, Entity):
                 entity = owner.value
                 if not certain:
-                    value = _unknown(f"{target.attr} is set in a branch or loop", value.pos)
+                    value = self.unknown(f"{target.attr} is set in a branch or loop", value.pos)
                 entity.kwargs[target.attr] = value
                 entity.keypos[target.attr] = self.attr_pos(target)
         elif isinstance(target, ast.Subscript):
             owner = self.expr(target.value)
             key = self.expr(target.slice)
-            if isinstance(owner.value, dict):
+            base = target.value
+            if (isinstance(owner.value, Unknown) and isinstance(base, ast.Attribute)
+                    and isinstance(base.value, ast.Name) and base.value.id in self.fetched):
+                self.assign(base, self.unknown("set on a fetched object", value.pos), certain)
+            elif isinstance(owner.value, dict):
                 if isinstance(key.value, str) and not isinstance(key.value, Unknown) and certain:
                     owner.value[key.value] = value
                     owner.keypos[key.value] = key.pos
                 else:  # which key is set is not known: the whole mapping is not
                     owner.value = Unknown(f"{self.short(target)} is set with a key known only at run time")
         elif isinstance(target, ast.Starred):
-            self.assign(target.value, _unknown("starred assignment", self.pos(target)), certain)
+            self.assign(target.value, self.unknown("starred assignment", self.pos(target)), certain)
 
     # -- expressions ----------------------------------------------------------------------
 
@@ -341,12 +369,12 @@ class Extractor:
             value = node.value
             if isinstance(value, (str, int, float, bool)) or value is None:
                 return Value(value, pos)
-            return _unknown(f"{self.short(node)} is not a plain value", pos)
+            return self.unknown(f"{self.short(node)} is not a plain value", pos)
         if isinstance(node, ast.Name):
             bound = self.names.get(node.id)
             if bound is not None:
                 return bound if bound.pos != (0, 0) else Value(bound.value, pos)
-            return _unknown(f"{node.id} is not bound to a value known statically", pos)
+            return self.unknown(f"{node.id} is not bound to a value known statically", pos)
         if isinstance(node, ast.Dict):
             out: dict[str, Value] = {}
             keypos: dict[str, Pos] = {}
@@ -357,10 +385,10 @@ class Extractor:
                         out.update(value.value)
                         keypos.update(value.keypos)
                         continue
-                    return _unknown(f"{self.short(node)} unpacks a mapping known only at run time", pos)
+                    return self.unknown(f"{self.short(node)} unpacks a mapping known only at run time", pos)
                 key = self.expr(k)
                 if isinstance(key.value, Unknown) or not isinstance(key.value, (str, int, float, bool)):
-                    return _unknown(f"a key of {self.short(node)} is known only at run time", pos)
+                    return self.unknown(f"a key of {self.short(node)} is known only at run time", pos)
                 name = str(key.value).lower() if isinstance(key.value, bool) else str(key.value)
                 out[name] = value
                 keypos[name] = key.pos
@@ -371,7 +399,7 @@ class Extractor:
                 if isinstance(elt, ast.Starred):
                     inner = self.expr(elt.value)
                     if not isinstance(inner.value, list):
-                        return _unknown(f"{self.short(node)} unpacks a list known only at run time", pos)
+                        return self.unknown(f"{self.short(node)} unpacks a list known only at run time", pos)
                     items.extend(inner.value)
                 else:
                     items.append(self.expr(elt))
@@ -384,7 +412,7 @@ class Extractor:
             inner = self.expr(node.operand)
             if isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
                 return Value(-inner.value, pos)
-            return _unknown(f"{self.short(node)} is computed at run time", pos)
+            return self.unknown(f"{self.short(node)} is computed at run time", pos)
         if isinstance(node, ast.Attribute):
             return self.attribute(node, pos)
         if isinstance(node, ast.Subscript):
@@ -395,7 +423,7 @@ class Extractor:
             if (isinstance(owner.value, list) and isinstance(key.value, int) and not isinstance(key.value, bool)
                     and -len(owner.value) <= key.value < len(owner.value)):
                 return owner.value[key.value]
-            return _unknown(f"{self.short(node)} is known only at run time", pos)
+            return self.unknown(f"{self.short(node)} is known only at run time", pos)
         if isinstance(node, ast.Call):
             return self.call(node, pos)
         if isinstance(node, ast.NamedExpr):
@@ -406,7 +434,7 @@ class Extractor:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.expr(child)
-        return _unknown(f"{self.short(node)} is computed at run time", pos)
+        return self.unknown(f"{self.short(node)} is computed at run time", pos)
 
     def fstring(self, node: ast.JoinedStr, pos: Pos) -> Value:
         parts = []
@@ -419,7 +447,7 @@ class Extractor:
             value = inner.value
             if (isinstance(value, Unknown) or part.conversion not in (-1, 115) or part.format_spec is not None
                     or not isinstance(value, (str, int, float)) or isinstance(value, bool)):
-                return _unknown(f"{self.short(node)} formats a value known only at run time", pos)
+                return self.unknown(f"{self.short(node)} formats a value known only at run time", pos)
             parts.append(str(value))
         return Value("".join(parts), pos)
 
@@ -443,7 +471,7 @@ class Extractor:
             except (ArithmeticError, ValueError, TypeError):
                 pass
         what = self.short(node.value) if isinstance(node, ast.AugAssign) else self.short(node)
-        return _unknown(f"{what} is computed at run time", pos)
+        return self.unknown(f"{what} is computed at run time", pos)
 
     def qualified(self, node: ast.expr) -> str | None:
         """The imported name an expression refers to (``azure.ai.ml.entities.Model``), if any."""
@@ -470,7 +498,7 @@ class Extractor:
             if entity.loaded is not None and node.attr in entity.loaded.data and not isinstance(
                     entity.loaded.data[node.attr], (dict, list)):
                 return Value(entity.loaded.data[node.attr], pos)
-        return _unknown(f"{self.short(node)} is known only at run time", pos)
+        return self.unknown(f"{self.short(node)} is known only at run time", pos)
 
     def call(self, node: ast.Call, pos: Pos) -> Value:
         qual = self.qualified(node.func)
@@ -485,7 +513,7 @@ class Extractor:
             keypos = {}
             for kw in node.keywords:
                 if kw.arg is None:
-                    return _unknown(f"{self.short(node)} unpacks a mapping known only at run time", pos)
+                    return self.unknown(f"{self.short(node)} unpacks a mapping known only at run time", pos)
                 out[kw.arg] = self.expr(kw.value)
                 keypos[kw.arg] = self.pos(kw)
             return Value(out, pos, keypos)
@@ -493,20 +521,24 @@ class Extractor:
         if isinstance(func, ast.Attribute) and func.attr in _SUBMIT:
             owner = func.value
             collection = owner.attr if isinstance(owner, ast.Attribute) else ""
+            local = any(kw.arg == "local" and isinstance(kw.value, ast.Constant) and kw.value.value is True
+                        for kw in node.keywords)
             for arg in [*node.args, *(kw.value for kw in node.keywords if kw.arg in ("endpoint", "deployment",
                                                                                    "entity", None))]:
                 value = self.expr(arg)
                 if isinstance(value.value, Entity) and collection in (
                         "online_endpoints", "online_deployments", "environments", "models", ""):
-                    value.value.submitted = True
-            return _unknown(f"{self.short(node)} is the result of a call", pos)
+                    entity = value.value
+                    entity.local = local and not entity.submitted
+                    entity.submitted = entity.submitted or not local
+            return self.unknown(f"{self.short(node)} is the result of a call", pos)
         for arg in node.args:
             self.expr(arg.value if isinstance(arg, ast.Starred) else arg)
         for kw in node.keywords:
             self.expr(kw.value)
         if not isinstance(func, ast.Name):
             self.expr(func)
-        return _unknown(f"{self.short(node)} is the result of a call", pos)
+        return self.unknown(f"{self.short(node)} is the result of a call", pos)
 
     def construct(self, cls: str, node: ast.Call, pos: Pos) -> Entity:
         entity = Entity(cls, pos)
@@ -524,7 +556,7 @@ class Extractor:
                     entity.kwargs.update(value.value)
                     entity.keypos.update(value.keypos)
                 else:
-                    entity.kwargs["**"] = _unknown(f"{self.short(kw.value)} is unpacked at run time", value.pos)
+                    entity.kwargs["**"] = self.unknown(f"{self.short(kw.value)} is unpacked at run time", value.pos)
                 continue
             entity.kwargs[kw.arg] = value
             entity.keypos[kw.arg] = self.pos(kw)
@@ -539,7 +571,7 @@ class Extractor:
         source = node.args[0] if node.args else next((kw.value for kw in node.keywords if kw.arg == "source"), None)
         named = self.expr(source) if source is not None else None
         if named is None or not isinstance(named.value, str) or isinstance(named.value, Unknown):
-            return _unknown(f"{self.short(node)} loads a file known only at run time", pos)
+            return self.unknown(f"{self.short(node)} loads a file known only at run time", pos)
         target = Path(self.path.parent, named.value)
         from amlforge.specs.loader import display_path
 
@@ -549,7 +581,7 @@ class Extractor:
                 self.problems.append(LoadProblem(
                     problem.code, self.locate(named.pos),
                     f"{loader}({named.value!r}): {problem.location}: {problem.message}", problem.hint))
-            return _unknown(f"{self.short(node)} could not be read", pos)
+            return self.unknown(f"{self.short(node)} could not be read", pos)
         entity = Entity(loader, pos, loaded=read.documents[0])
         self.uses_sdk = True
         for kw in node.keywords:
@@ -557,7 +589,7 @@ class Extractor:
                 value = self.expr(kw.value)
                 overrides = value.value if isinstance(value.value, list) else None
                 if overrides is None:
-                    entity.kwargs["**"] = _unknown(f"{self.short(kw.value)} overrides values at run time", value.pos)
+                    entity.kwargs["**"] = self.unknown(f"{self.short(kw.value)} overrides values at run time", value.pos)
                     continue
                 for item in overrides:
                     if isinstance(item.value, dict):
@@ -581,7 +613,7 @@ class Extractor:
         chosen: dict[tuple[str, str], Entity] = {}
         for n, entity in enumerate(self.entities):
             kind = entity.kind
-            if not kind or (entity.held and kind in ("environment", "model")):
+            if not kind or (entity.held and kind in ("environment", "model")) or entity.local:
                 continue
             name_value = entity.kwargs.get("name")
             name = name_value.value if name_value is not None else (
@@ -595,6 +627,7 @@ class Extractor:
             if entity.loaded is not None:
                 docs.append(self._loaded_document(entity, smap))
                 continue
+            smap.values[()] = entity.pos  # what a document-level problem points at: the constructor call
             data = self._entity_data(entity, (), smap)
             docs.append(Document(self.path, self.display, entity.kind, data, smap, explicit=explicit))
         return docs

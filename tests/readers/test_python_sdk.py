@@ -246,3 +246,34 @@ def test_entities_built_in_functions_are_read_with_unknown_parameters(tmp_path: 
     [doc] = _read(path).documents
     assert doc.data["instance_type"] == "Standard_F2s_v2"
     assert ("name",) in doc.source.unknown
+
+
+def test_local_endpoints_are_not_deployments(tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + textwrap.dedent("""\
+        from azure.ai.ml import MLClient
+        ml_client = MLClient.from_config()
+        local = ManagedOnlineEndpoint(name="local-ep")
+        ml_client.online_endpoints.begin_create_or_update(local, local=True)
+        remote = ManagedOnlineEndpoint(name="remote-ep")
+        ml_client.online_endpoints.begin_create_or_update(remote)
+        """))
+    assert [d.data["name"] for d in _read(path).documents] == ["remote-ep"]
+
+
+def test_a_missing_field_points_at_the_constructor(tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + 'x = 1\nblue = ManagedOnlineDeployment(endpoint_name="my-endpoint")\n')
+    [f] = [f for f in lint_paths([path]).findings if f.rule == "AML103"]
+    assert (f.location.line, f.location.column) == (3, 8)
+
+
+def test_changes_through_a_fetched_object_make_the_value_unknown(tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + textwrap.dedent("""\
+        from azure.ai.ml import MLClient
+        ml_client = MLClient.from_config()
+        endpoint = ManagedOnlineEndpoint(name="my-endpoint")
+        endpoint.traffic = {"blue": 100}
+        endpoint = ml_client.online_endpoints.get(name="my-endpoint")
+        endpoint.traffic = {"blue": 0, "green": 100}
+        """))
+    [doc] = _read(path).documents
+    assert "set later on endpoint" in doc.source.unknown[("traffic",)]
