@@ -69,18 +69,23 @@ class _Suppressions:
 def run_checks(project: Project, rules: Iterable[Rule]) -> list[tuple[Rule, Violation]]:
     """Run each rule's check and pair it with its violations.
 
-    A violation at a value that a reader could not know statically (``SourceMap.unknown``)
-    is dropped, unless the rule reports such values: rules never guess with unknown values.
+    A violation at a value that a reader could not know statically (``SourceMap.unknown``),
+    or whose message quotes such a value (a rule that combined it with a known one), is dropped,
+    unless the rule reports such values: rules never guess with unknown values.
     """
     out = []
     for r in rules:
         if r.check is None or not r.applies(project.profile):
             continue
         for v in r.check(project):
-            if not r.sees_unknown and _at_unknown(v):
-                continue
+            if not r.sees_unknown and (_at_unknown(v) or _UNKNOWN_TEXT in v.message):
+                continue  # at an unknown value, or a message that quotes one: the rule used it
             out.append((r, v))
     return out
+
+
+#: How an unknown value reads (``readers.base.Unknown``); a message that quotes it was built from it.
+_UNKNOWN_TEXT = "<unknown: "
 
 
 def _at_unknown(v: Violation) -> bool:

@@ -61,6 +61,8 @@ class Unknown(str):
     __slots__ = ()
 
     def __new__(cls, why: str) -> Unknown:
+        if isinstance(why, Unknown):
+            return why
         return super().__new__(cls, f"<unknown: {why}>")
 
 

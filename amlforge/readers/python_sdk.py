@@ -523,6 +523,7 @@ class Extractor:
             collection = owner.attr if isinstance(owner, ast.Attribute) else ""
             local = any(kw.arg == "local" and isinstance(kw.value, ast.Constant) and kw.value.value is True
                         for kw in node.keywords)
+            submitted: list[Entity] = []
             for arg in [*node.args, *(kw.value for kw in node.keywords if kw.arg in ("endpoint", "deployment",
                                                                                    "entity", None))]:
                 value = self.expr(arg)
@@ -531,7 +532,21 @@ class Extractor:
                     entity = value.value
                     entity.local = local and not entity.submitted
                     entity.submitted = entity.submitted or not local
+                    submitted.append(entity)
+            if len(submitted) == 1 and collection in ("online_endpoints", "online_deployments"):
+                # the poller's result() is the resource as deployed: the entity itself, for what
+                # the code sets on it next (x = client.online_deployments.begin_create_or_update(x).result())
+                return Value(submitted[0], pos)
             return self.unknown(f"{self.short(node)} is the result of a call", pos)
+        if isinstance(func, ast.Attribute) and func.attr in ("result", "wait") and not node.args:
+            owner_value = self.expr(func.value)
+            if isinstance(owner_value.value, Entity):
+                return owner_value
+        if (isinstance(func, ast.Attribute) and func.attr == "get" and isinstance(func.value, ast.Attribute)
+                and func.value.attr in ("online_endpoints", "online_deployments")):
+            fetched = self.fetch(func.value.attr, node)
+            if fetched is not None:
+                return Value(fetched, pos)
         for arg in node.args:
             self.expr(arg.value if isinstance(arg, ast.Starred) else arg)
         for kw in node.keywords:
@@ -539,6 +554,24 @@ class Extractor:
         if not isinstance(func, ast.Name):
             self.expr(func)
         return self.unknown(f"{self.short(node)} is the result of a call", pos)
+
+    def fetch(self, collection: str, node: ast.Call) -> Entity | None:
+        """``ml_client.online_endpoints.get(name=X)``: the endpoint (or deployment) this code
+        built with that name, when the name is known (the resource as this code deployed it)."""
+        family = "endpoint" if collection == "online_endpoints" else "deployment"
+        args = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+        name_node = args.get("name") or (node.args[0] if node.args else None)
+        if name_node is None:
+            return None
+        name = self.expr(name_node).value
+        if not isinstance(name, str) or isinstance(name, Unknown):
+            return None
+        for entity in reversed(self.entities):
+            if entity.kind.endswith(family) and not entity.local:
+                value = entity.kwargs.get("name")
+                if value is not None and value.value == name:
+                    return entity
+        return None
 
     def construct(self, cls: str, node: ast.Call, pos: Pos) -> Entity:
         entity = Entity(cls, pos)

@@ -272,8 +272,27 @@ def test_changes_through_a_fetched_object_make_the_value_unknown(tmp_path: Path)
         ml_client = MLClient.from_config()
         endpoint = ManagedOnlineEndpoint(name="my-endpoint")
         endpoint.traffic = {"blue": 100}
-        endpoint = ml_client.online_endpoints.get(name="my-endpoint")
+        import os
+        endpoint = ml_client.online_endpoints.get(name=os.environ["ENDPOINT"])
         endpoint.traffic = {"blue": 0, "green": 100}
         """))
     [doc] = _read(path).documents
     assert "set later on endpoint" in doc.source.unknown[("traffic",)]
+
+
+def test_the_result_of_submitting_an_entity_is_that_entity(tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + textwrap.dedent("""\
+        from azure.ai.ml import MLClient
+        ml_client = MLClient.from_config()
+        endpoint = ManagedOnlineEndpoint(name="my-endpoint")
+        endpoint = ml_client.online_endpoints.begin_create_or_update(endpoint).result()
+        blue = ManagedOnlineDeployment(name="blue", endpoint_name="my-endpoint", instance_count=1)
+        blue = ml_client.online_deployments.begin_create_or_update(blue).result()
+        blue.instance_count = 2
+        endpoint = ml_client.online_endpoints.get(name="my-endpoint")
+        endpoint.traffic = {"blue": 100}
+        """))
+    docs = {d.family: d for d in _read(path).documents}
+    assert docs["deployment"].data["instance_count"] == 2
+    assert docs["endpoint"].data["traffic"] == {"blue": 100}
+    assert docs["endpoint"].source.unknown == {}
