@@ -38,7 +38,8 @@ from amlforge.reporters import FORMATS
 @click.option("--skip-unknown", is_flag=True, default=False,
               help="Skip named files that are not az-ml YAML (for pre-commit, which passes every changed YAML).")
 @click.option("--verbose", "-v", is_flag=True, default=False,
-              help="Also list, on standard error, the files read and skipped as not az-ml, with the reason.")
+              help="Also list, on standard error, the files read and skipped as not az-ml, with the reason, "
+                   "and the values known only at run time (Python, notebooks), which no rule checks.")
 @report_options(FORMATS, "amlforge")
 @handle_errors
 def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...],
@@ -69,6 +70,10 @@ def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...
     if verbose:
         for shown, why in report.skipped:
             click.echo(f"skipped {shown}: {why}", err=True)
+        for doc in report.project.documents if report.project is not None else ():
+            for path, why in doc.source.unknown.items():  # values a reader could not know statically
+                where = ".".join(str(p) for p in path) or "(document)"
+                click.echo(f"unknown {doc.source.locate(path)}: {where}: {why}; no rule checks it", err=True)
     for note in report.notes if quiet < 2 else ():
         click.echo(f"warning: {note}", err=True)
     if write_baseline is not None:

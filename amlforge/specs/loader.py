@@ -486,8 +486,8 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
         )
     if not project.documents and not problems:
         raise NothingToLint(
-            "no az-ml online endpoint, deployment, environment or model YAML found" + (
-                f" ({len(skipped)} YAML file(s) skipped as not az-ml; -v lists them)" if skipped else ""),
+            "no az-ml online endpoint, deployment, environment or model found" + (
+                f" ({len(skipped)} file(s) skipped as not az-ml; -v lists them)" if skipped else ""),
             Location(str(given[0])),
             "amlforge recognises files by their $schema line or their keys (endpoint_name, instance_type, ...)",
         )

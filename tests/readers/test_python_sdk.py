@@ -296,3 +296,14 @@ def test_the_result_of_submitting_an_entity_is_that_entity(tmp_path: Path) -> No
     assert docs["deployment"].data["instance_count"] == 2
     assert docs["endpoint"].data["traffic"] == {"blue": 100}
     assert docs["endpoint"].source.unknown == {}
+
+
+def test_verbose_output_says_which_values_were_unknown(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    _write(tmp_path, HEADER + 'import os\nblue = ManagedOnlineDeployment(name="blue", endpoint_name="my-endpoint",\n'
+                              '    instance_type=os.environ["SKU"], instance_count=1)\n')
+    result = run_cli("lint", "deploy.py", "-v", cwd=tmp_path)
+    assert "unknown deploy.py:4:19: instance_type: os.environ[\"SKU\"] is known only at run time" in result.stderr
+    assert "no rule checks it" in result.stderr
+    assert "Traceback" not in result.stderr
