@@ -384,13 +384,19 @@ def _without_unknown(project: Any, notes: list[str]) -> Any:
     from amlforge.specs.loader import _collect, _spec_class
     from amlforge.specs.project import Project
 
-    if not any(doc.source.unknown for doc in project.documents):
+    def run_time(doc: Any) -> dict:
+        # a YAML placeholder ({{NAME}}, ${VAR}) is imported as written: the spec keeps it
+        written = {p.path for p in doc.source.placeholders}
+        return {path: why for path, why in doc.source.unknown.items() if path not in written}
+
+    if not any(run_time(doc) for doc in project.documents):
         return project
     clean = Project(root=project.root, profile=project.profile, overlay=project.overlay)
     for doc in project.documents:
-        if doc.source.unknown and doc.kind in _SPEC_KINDS:
+        unknown = run_time(doc)
+        if unknown and doc.kind in _SPEC_KINDS:
             data = copy.deepcopy(doc.data)
-            for path, why in sorted(doc.source.unknown.items(), key=lambda kv: len(kv[0])):
+            for path, why in sorted(unknown.items(), key=lambda kv: len(kv[0])):
                 where = doc.source.locate(path)
                 if path in [(n,) for n in _NAMES] or not path:
                     raise UserInputError(f"{'.'.join(map(str, path)) or 'the document'} is known only at run time "
@@ -407,8 +413,7 @@ def _without_unknown(project: Any, notes: list[str]) -> Any:
                 doc.spec = _spec_class(doc.kind).model_validate(data)
             except ValidationError as e:
                 missing = [tuple(err["loc"]) for err in e.errors() if err["type"] == "missing"]
-                path, why = next(((p, w) for p, w in doc.source.unknown.items() if p in missing),
-                                 next(iter(doc.source.unknown.items())))
+                path, why = next(((p, w) for p, w in unknown.items() if p in missing), next(iter(unknown.items())))
                 raise UserInputError(f"{'.'.join(map(str, path))} is known only at run time ({why}), and the spec "
                                      "needs it", doc.source.locate(path),
                                      "write it as a literal or a constant bound once, then import again") from None
