@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from amlforge.specs._base import SpecModel, enum_field
+from amlforge.specs.model import asset_union
 
 
 class CollectedData(SpecModel):
@@ -14,7 +15,7 @@ class CollectedData(SpecModel):
 
     name: str | None = Field(None, description="Data asset name; default <endpoint>-<deployment>-<collection>.")
     path: str | None = Field(None, description="azureml://datastores/... path.")
-    version: str | int | None = Field(None, description="Data asset version.")
+    version: str | None = Field(None, description="Data asset version (a string: azure-ai-ml rejects a number).")
     data_id: str | None = Field(None, description="Id of an existing data asset.")
 
 
@@ -22,7 +23,8 @@ class Collection(SpecModel):
     """One named collection (``request``/``response`` are the HTTP payloads)."""
 
     enabled: bool = Field(False, description="Whether this collection is on.")
-    data: str | CollectedData | None = Field(None, description="Target data asset.")
+    data: asset_union(CollectedData, str, "data") | None = Field(  # type: ignore[valid-type]
+        None, description="Target data asset: a reference string or a mapping.")
     client_id: str | None = Field(None, description="Client id of the identity that writes the data.")
 
 

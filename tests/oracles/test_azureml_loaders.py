@@ -186,6 +186,9 @@ MUTATIONS: list[tuple[str, tuple[str, str, str], Mutation]] = [
     ("k8s-unquoted-cpu", K8S, _set("resources.requests.cpu", 0.5)),
     ("k8s-unknown-resource-key", K8S, _set("resources.requests.cpus", "1")),
     ("k8s-registry-model", K8S, _set("model", "azureml://registries/azureml/models/m/versions/1")),
+    ("data-collector-version-int", BLUE, _set("data_collector", {"collections": {"model_inputs": {
+        "enabled": "True", "data": {"name": "d", "path": "azureml://datastores/workspaceblobstore/paths/x",
+                                    "version": 1}}}})),
     ("env-unknown-field", ENV, _set("imagee", "python:3.11")),
     ("env-neither", ENV, _drop("build")),
     ("env-both", ENV, _set("image", "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20260715.v1")),

@@ -3,8 +3,11 @@
 ## What it does
 Checks each value of `liveness_probe` and `readiness_probe` that the file spells out:
 `initial_delay`, `period`, `timeout`, `success_threshold` and `failure_threshold` must be at
-least 1, and the liveness `success_threshold` must be exactly 1. It also warns when `timeout`
-is not shorter than `period`.
+least 1, and the liveness `success_threshold` must be exactly 1.
+
+A `timeout` that is not shorter than `period` is not reported: no Azure ML or Kubernetes document
+limits it (Kubernetes never runs two probes of a container at once), and Microsoft's own
+published probe settings use it.
 
 ## Why is this bad?
 The deployment references give a minimum of 1 for `initial_delay`, `timeout`,
@@ -12,11 +15,6 @@ The deployment references give a minimum of 1 for `initial_delay`, `timeout`,
 azure-ai-ml checks none of them, so the service rejects the deployment (BadArgument) or the
 probes never pass (ResourceNotReady). `period` has no documented minimum; amlforge requires 1
 as Kubernetes does, since a period of 0 has no meaning.
-
-`timeout >= period` is a warning, not an error: no Azure ML document states that the service
-rejects it (**unconfirmed**). A probe that may take longer than the interval between probes
-is still waiting when the next one is due, so a slow answer keeps the instance Unready
-(readiness) or gets it restarted (liveness).
 
 ## Example
 ```yaml
@@ -27,8 +25,7 @@ instance_count: 3
 liveness_probe:
   failure_threshold: 0
 readiness_probe:
-  period: 5
-  timeout: 10
+  timeout: 0
 ```
 Use instead:
 ```yaml
@@ -39,8 +36,7 @@ instance_count: 3
 liveness_probe:
   failure_threshold: 30
 readiness_probe:
-  period: 10
-  timeout: 5
+  timeout: 2
 ```
 
 ## References
@@ -77,14 +73,6 @@ def check(project: Project) -> Iterator[Violation]:
                                 f"liveness_probe.success_threshold is {probe.success_threshold}; "
                                 "it is fixed at 1 for liveness probes",
                                 "set it to 1 or remove it")
-            if (given & {"timeout", "period"} and probe.timeout >= 1 and probe.period >= 1
-                    and probe.timeout >= probe.period):
-                field = "timeout" if "timeout" in given else "period"
-                yield Violation(dep.at(probe_key, field),
-                                f"{probe_key}.timeout ({probe.timeout} s) is not shorter than its period "
-                                f"({probe.period} s): a slow probe is still running when the next one is due",
-                                f"set timeout below {probe.period} s, or raise period above {probe.timeout} s",
-                                severity=Severity.WARNING)
 
 
 def _default(field: str) -> str:
