@@ -13,7 +13,9 @@ Reads the Python version pinned in an environment's conda file (`python=3.8`,
 The second check is a heuristic: how the image build combines a conda file with a prebuilt
 inference image is not documented in detail (**unconfirmed**), but the server and packages
 those images bundle are installed for the image's own Python, so a conda environment with
-another Python cannot use them.
+another Python cannot use them. It is skipped when the conda file installs its own inference
+server (`azureml-inference-server-http`, or `azureml-defaults`, which depends on it): the
+environment then brings its own server for its own Python.
 
 ## Why is this bad?
 pip refuses a release whose `Requires-Python` excludes the interpreter ("requires a different
@@ -89,6 +91,8 @@ def check(project: Project) -> Iterator[Violation]:
         minor = python_minor(py) if py is not None else None
         if known is None or py is None or minor is None:
             continue
+        if env_conda.find("azureml-inference-server-http") or env_conda.find("azureml-defaults"):
+            continue  # the environment installs its own server, for its own Python
         if f"{minor[0]}.{minor[1]}" == known.python:
             continue
         key = (py.location.file, py.location.line, known.image)

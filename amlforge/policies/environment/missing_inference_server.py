@@ -17,6 +17,12 @@ and the other `*-inference` images of concept-prebuilt-docker-images-inference.m
 Environments built from a Docker context (`build`) and images without a conda file other than
 the Azure ML base images are not checked: their contents are not visible.
 
+Model packaging adds the server: a deployment created with `az ml online-deployment create
+--with-package` (`with_package=True` in the SDK, `--package-model` in older CLIs) runs in an
+environment that Azure ML builds from the model package, with the inference server in it. The
+YAML does not say so; tell amlforge with the option `with_package` (true for every deployment,
+or a list of deployment names).
+
 ## Why is this bad?
 The container starts the scoring script through the inference server (`azmlinfsrv`). Without
 it, nothing listens for the probes, the container never becomes ready and the deployment
@@ -54,13 +60,18 @@ environment:
           - scikit-learn==1.5.2
 ```
 
+## Options
+- `with_package` (bool or list of deployment names, default false): the deployments are created
+  with model packaging (`--with-package`), which adds the inference server.
+
 ## References
+- how-to-package-models.md (model packaging adds the inference server to the package)
 - concept-prebuilt-docker-images-inference.md (generic base images) and how-to-troubleshoot-online-endpoints.md ResourceNotReady
 - how-to-deploy-mlflow-models-online-endpoints.md ("required for online deployments")
 - how-to-inference-server-http.md
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from amlforge.policies.environment._helpers import (
     deployments_by_environment,
@@ -74,8 +85,10 @@ from amlforge.specs.project import Project
 @rule("AML403", "missing-inference-server", Severity.ERROR, prevents=("ResourceNotReady",))
 def check(project: Project) -> Iterator[Violation]:
     users = deployments_by_environment(project)
+    packaged = _packaged(project)
     for env in project.environments:
-        scoring = [d for d in users.get(id(env), ()) if d.spec.code_configuration is not None]
+        scoring = [d for d in users.get(id(env), ()) if d.spec.code_configuration is not None
+                   and not packaged(d.spec.name)]
         if not scoring or not env.spec.image:
             continue
         image = parse_image(env.spec.image)
@@ -110,13 +123,24 @@ def check(project: Project) -> Iterator[Violation]:
     yield from _build_contexts(project, users)
 
 
+def _packaged(project: Project) -> Callable[[str | None], bool]:
+    """Whether a deployment (by name) is created with model packaging (the ``with_package`` option)."""
+    value = project.option("with_package", False)
+    if isinstance(value, (list, tuple)):
+        names = {str(v).lower() for v in value}
+        return lambda name: (name or "").lower() in names
+    return lambda name: bool(value)
+
+
 def _build_contexts(project: Project, users: dict) -> Iterator[Violation]:
     """Environments built from a Dockerfile (not custom containers with their own server): the
     Dockerfile must start from an image with the server, or pip-install it."""
+    packaged = _packaged(project)
     for env in project.environments:
         if env.spec.build is None or env.spec.inference_config is not None:
             continue
-        scoring = [d for d in users.get(id(env), ()) if d.spec.code_configuration is not None]
+        scoring = [d for d in users.get(id(env), ()) if d.spec.code_configuration is not None
+                   and not packaged(d.spec.name)]
         dockerfile = project.dockerfile_of(env) if scoring else None
         if dockerfile is None or dockerfile.problem or has_server(dockerfile.pip):
             continue

@@ -1,43 +1,49 @@
-"""A base image referenced by the floating `latest` tag, or by no tag at all.
+"""A base image on a floating tag, or a prebuilt Azure ML image on a tag past its support.
 
 ## What it does
 Reports an environment `image` that has no tag (Docker then uses `latest`) or whose tag is
-`latest`. An image pinned by digest (`@sha256:...`) is never reported. With the option
-`require_image_digest = true`, images pinned by a tag only are reported too.
+`latest`, except for Microsoft's prebuilt Azure ML images (`mcr.microsoft.com/azureml/...`),
+where Microsoft recommends `latest`. A prebuilt image pinned to a date tag (`:20240709.v1`)
+is reported when the date is more than six months before today (or the `retirement_as_of`
+option), the support window Microsoft gives older tags. An image pinned by digest
+(`@sha256:...`) is never reported. With the option `require_image_digest = true`, images pinned
+by a tag only are reported too.
 
 ## Why is this bad?
-`latest` points at a different image after every push: Microsoft patches its Azure ML base
-images about every two weeks, so each rebuild of the same YAML can get a different OS, conda
-or CUDA layer, and a deployment that worked last month fails to build (ImageBuildFailure) or
-to start (ResourceNotReady) without any change on your side.
+A third-party or your own `latest` points at a different image after every push: each rebuild of
+the same YAML can get a different OS, Python or CUDA layer, and a deployment that worked last
+month fails to build (ImageBuildFailure) or to start (ResourceNotReady) without any change on
+your side.
 
-This is a trade-off. The prebuilt-image docs recommend `latest` so that you pick up security
-patches, and support tags up to six months older than `latest`. amlforge favours reproducible
-deployments: pin a dated tag (e.g. `:20240709.v1`) or a digest, and bump it on purpose at least
-every six months to stay within support and get the patches. Suppress this rule
-(`ignore = ["AML408"]`) if you prefer patches over reproducibility.
+Microsoft's prebuilt inference and base images are patched about every two weeks; their docs
+recommend `latest` for those images so that you get the patches, and support tags up to six
+months older than the newest. A dated tag older than that is out of support and misses security
+fixes.
 
 ## Example
 ```yaml
-image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest
+image: contoso.azurecr.io/scoring/base:latest
 conda_file: conda.yaml
 ```
 Use instead:
 ```yaml
-image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20240709.v1
+image: contoso.azurecr.io/scoring/base:1.4.2
 conda_file: conda.yaml
 ```
 
 ## Options
 - `require_image_digest` (bool, default false): also report images pinned by tag but not by
   digest.
+- `retirement_as_of` (date, default today): the day tag ages are judged against.
 
 ## References
 - concept-prebuilt-docker-images-inference.md ("Use the latest tag"; six months of older tags
-  supported), concept-prebuilt-docker-images-inference.md
+  supported)
 - concept-prebuilt-docker-images-inference.md: base images are patched about every two weeks
 """
 
+import datetime
+import re
 from collections.abc import Iterator
 
 from amlforge.policies.environment._helpers import parse_image
@@ -54,10 +60,17 @@ def check(project: Project) -> Iterator[Violation]:
         ref = parse_image(env.spec.image)
         if ref.digest:
             continue
-        if ref.is_microsoft:
-            hint = "pin a dated tag such as :20240709.v1 (or a digest) and bump it at least every six months"
-        else:
-            hint = "pin a version tag or a digest (@sha256:...)"
+        hint = "pin a version tag or a digest (@sha256:...)"
+        if _prebuilt(ref.registry, ref.repository) and not digest:
+            stale = _stale_date_tag(ref.tag, project.today)
+            if stale is not None:
+                yield Violation(env.at("image"),
+                                f"image '{ref.raw}' is pinned to a tag of {stale.isoformat()}, more than six months "
+                                f"before {project.today.isoformat()}: Microsoft supports prebuilt image tags for "
+                                "six months",
+                                "use the 'latest' tag, as Microsoft recommends for prebuilt images, or a tag from "
+                                "the last six months")
+            continue  # 'latest' (or no tag) is what Microsoft recommends for its prebuilt images
         if ref.tag is None:
             message = f"image '{ref.raw}' has no tag, so every build pulls whatever 'latest' is then"
         elif ref.tag.lower() == "latest":
@@ -68,3 +81,24 @@ def check(project: Project) -> Iterator[Violation]:
         else:
             continue
         yield Violation(env.at("image"), message, hint)
+
+
+_DATE_TAG = re.compile(r"(\d{4})(\d{2})(\d{2})\.v\d+\Z")
+#: Microsoft supports prebuilt image tags up to six months older than the newest.
+SUPPORT_DAYS = 183
+
+
+def _prebuilt(registry: str, repository: str) -> bool:
+    return registry.lower() == "mcr.microsoft.com" and repository.lower().startswith("azureml/")
+
+
+def _stale_date_tag(tag: str | None, today: datetime.date) -> datetime.date | None:
+    """The date of a ``YYYYMMDD.vN`` tag more than six months before ``today``."""
+    m = _DATE_TAG.match(tag or "")
+    if m is None:
+        return None
+    try:
+        day = datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+    return day if (today - day).days > SUPPORT_DAYS else None

@@ -32,6 +32,8 @@ class ParsedScript:
     error: SyntaxError | None = None
     unreadable: str = ""
     lines: tuple[bytes, ...] = ()
+    #: The language of a script that is not Python (by its extension: "R", "Julia", ...); not parsed.
+    language: str = ""
 
     def location(self, node: ast.AST | None = None) -> Location:
         """Where ``node`` is in the script (line 1 without a node); columns count characters."""
@@ -86,8 +88,21 @@ def _parse_source(data: bytes) -> ast.Module:
     return ast.parse(data)
 
 
+#: Extensions of scoring scripts in other languages (custom containers run them with their own server).
+_LANGUAGES = {".r": "R", ".jl": "Julia", ".js": "JavaScript", ".ts": "TypeScript", ".java": "Java",
+              ".scala": "Scala", ".cs": "C#", ".go": "Go", ".rb": "Ruby", ".sh": "shell", ".ps1": "PowerShell"}
+
+
+def language_of(path: Path) -> str:
+    """The language of a scoring script that is not Python, by its extension ("" for Python)."""
+    return _LANGUAGES.get(path.suffix.lower(), "")
+
+
 def _parse(path: Path) -> ParsedScript:
     display = display_path(path)
+    language = language_of(path)
+    if language:
+        return ParsedScript(path, display, language=language)
     try:
         size = path.stat().st_size
         if size > MAX_SCRIPT_BYTES:

@@ -6,6 +6,11 @@ the syntax error at its line and column in the script. The script is parsed with
 of the Python that runs amlforge: syntax newer than that (for example PEP 695 type parameters
 when amlforge runs on 3.11) is reported even if the image's Python accepts it.
 
+A scoring script in another language (`score.R`, `.jl`, `.js`, ...) is not parsed. In a custom
+container (an environment with `inference_config`, which starts its own server) it is not
+reported; otherwise it gets its own message: the Azure ML inference server runs Python scoring
+scripts only.
+
 ## Why is this bad?
 The inference server imports the script when the container starts; a `SyntaxError` aborts
 the import ("Failed to import user script"), the container exits, and the deployment ends in
@@ -45,6 +50,18 @@ def check(project: Project) -> Iterator[Violation]:
     seen: set[str] = set()
     for script in scripts(project):
         parsed = script.parsed
+        if parsed is not None and parsed.language and parsed.display not in seen:
+            env = project.environment_of(script.deployment)
+            if env is not None and env.spec.inference_config is None:
+                seen.add(parsed.display)
+                yield Violation(
+                    Location(parsed.display, 1, 1),
+                    f"{script.raw} is written in {parsed.language}; the Azure ML inference server runs Python "
+                    "scoring scripts only",
+                    "run it in a custom container that starts its own server (environment inference_config "
+                    "with liveness, readiness and scoring routes), or write the scoring script in Python",
+                )
+            continue  # a custom container runs it with its own server: not Python, nothing to parse
         if parsed is None or parsed.error is None or parsed.display in seen:
             continue
         seen.add(parsed.display)  # one finding per file, however many deployments share it
