@@ -31,7 +31,7 @@ name: {name}
 endpoint_name: shop-ep
 model: azureml:shop-model:{model}
 environment:
-  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:{tag}
+  image: docker.io/contoso/scoring-base:{tag}
   conda_file: conda.yaml
 instance_type: {sku}
 instance_count: {count}
@@ -110,7 +110,7 @@ def test_each_risky_change_is_reported(repo: Repo) -> None:
 
 def test_unchanged_finding_is_not_reported_and_fixed_one_is(repo: Repo) -> None:
     # blue's image gets a dated tag (fixes its AML408); lines move in green.yml (its AML408 stays)
-    repo.write("blue.yml", deployment("blue", tag="20260715.v1"))
+    repo.write("blue.yml", deployment("blue", tag="1.4.2"))
     repo.write("green.yml", "# the canary\n\n" + deployment("green", model=4))
     review = review_paths([repo.path], base="main")
     assert review.new == []
@@ -122,9 +122,9 @@ def test_unchanged_finding_is_not_reported_and_fixed_one_is(repo: Repo) -> None:
 
 
 def test_new_finding_is_reported_against_an_older_commit(repo: Repo) -> None:
-    repo.write("blue.yml", deployment("blue", tag="20260715.v1"))
+    repo.write("blue.yml", deployment("blue", tag="1.4.2"))
     first = repo.commit("pin blue's image")
-    repo.write("blue.yml", deployment("blue", tag="20260715.v1").replace('WORKER_COUNT: "1"', 'WORKER_COUNT: "1"\n  DB_PASSWORD: hunter2'))
+    repo.write("blue.yml", deployment("blue", tag="1.4.2").replace('WORKER_COUNT: "1"', 'WORKER_COUNT: "1"\n  DB_PASSWORD: hunter2'))
     repo.commit("add a secret")
     review = review_paths([repo.path], base="HEAD~1")
     assert rules(review.new) == ["AML701"] and review.fixed == []

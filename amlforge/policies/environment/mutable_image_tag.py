@@ -4,8 +4,10 @@
 Reports an environment `image` that has no tag (Docker then uses `latest`) or whose tag is
 `latest`, except for Microsoft's prebuilt Azure ML images (`mcr.microsoft.com/azureml/...`),
 where Microsoft recommends `latest`. A prebuilt image pinned to a date tag (`:20240709.v1`)
-is reported when the date is more than six months before today (or the `retirement_as_of`
-option), the support window Microsoft gives older tags. An image pinned by digest
+is reported when the date is more than six months before the date of amlforge's knowledge
+catalog (or the `retirement_as_of` option), the support window Microsoft gives older tags; the
+catalog date keeps the result from changing by itself from one day to the next (AML010 says
+when the catalog is old). An image pinned by digest
 (`@sha256:...`) is never reported. With the option `require_image_digest = true`, images pinned
 by a tag only are reported too.
 
@@ -34,7 +36,8 @@ conda_file: conda.yaml
 ## Options
 - `require_image_digest` (bool, default false): also report images pinned by tag but not by
   digest.
-- `retirement_as_of` (date, default today): the day tag ages are judged against.
+- `retirement_as_of` (date, default: the knowledge catalog's date): the day tag ages are judged
+  against.
 
 ## References
 - concept-prebuilt-docker-images-inference.md ("Use the latest tag"; six months of older tags
@@ -62,11 +65,12 @@ def check(project: Project) -> Iterator[Violation]:
             continue
         hint = "pin a version tag or a digest (@sha256:...)"
         if _prebuilt(ref.registry, ref.repository) and not digest:
-            stale = _stale_date_tag(ref.tag, project.today)
+            when, what = _reference_date(project)
+            stale = _stale_date_tag(ref.tag, when)
             if stale is not None:
                 yield Violation(env.at("image"),
                                 f"image '{ref.raw}' is pinned to a tag of {stale.isoformat()}, more than six months "
-                                f"before {project.today.isoformat()}: Microsoft supports prebuilt image tags for "
+                                f"before {when.isoformat()} ({what}): Microsoft supports prebuilt image tags for "
                                 "six months",
                                 "use the 'latest' tag, as Microsoft recommends for prebuilt images, or a tag from "
                                 "the last six months")
@@ -86,6 +90,15 @@ def check(project: Project) -> Iterator[Violation]:
 _DATE_TAG = re.compile(r"(\d{4})(\d{2})(\d{2})\.v\d+\Z")
 #: Microsoft supports prebuilt image tags up to six months older than the newest.
 SUPPORT_DAYS = 183
+
+
+def _reference_date(project: Project) -> tuple[datetime.date, str]:
+    """The day tag ages are judged against: the ``retirement_as_of`` option, else the date of the
+    knowledge catalog (what amlforge knew to be the newest), so that a result does not change by
+    itself from one day to the next."""
+    if project.option("retirement_as_of", None) is not None:
+        return project.today, "retirement_as_of"
+    return project.knowledge.as_of, "the date of amlforge's knowledge catalog"
 
 
 def _prebuilt(registry: str, repository: str) -> bool:

@@ -30,7 +30,7 @@ code_configuration:
   code: ./src
   scoring_script: score.py
 environment:
-  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest
+  image: contosomlws.azurecr.io/scoring/base:latest
   conda_file: ./env/conda.yaml
 instance_type: Standard_F4s_v2
 instance_count: 3
@@ -70,7 +70,7 @@ def test_findings_point_at_the_dependency_line_in_the_conda_file(tmp_path: Path)
     assert found["AML401"] == [("conda.yaml", 7, 5)]  # numpy>=1.20
     assert found["AML402"] == [("conda.yaml", 10, 9)]  # scikit-learn
     assert found["AML406"] == [("conda.yaml", 11, 9)]  # pydantic==1.10.13 vs server 1.5.1
-    assert found["AML408"] == [("blue.yml", 8, 10)]  # the image value in the deployment
+    assert found["AML408"] == [("blue.yml", 8, 10)]  # the image value in the deployment (a third-party latest)
 
 
 def _dep(text: str, source: str = "conda") -> Dependency:
