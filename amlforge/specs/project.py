@@ -136,6 +136,17 @@ class EndpointGroup:
         return None
 
 
+def _identity(item: Loaded[Any], fields: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The lower-cased values of ``fields`` of a resource, or ``None`` when one is missing or unknown."""
+    values = []
+    for name in fields:
+        value = getattr(item.spec, name, None)
+        if not isinstance(value, str) or not value or item.doc.source.is_unknown(item.prefix + (name,)):
+            return None
+        values.append(value.lower())
+    return tuple(values)
+
+
 @dataclass(eq=False)
 class Project:
     """Everything one lint run sees."""
@@ -334,6 +345,40 @@ class Project:
                 key = dep.spec.endpoint_name.lower()
                 groups.setdefault(key, EndpointGroup(dep.spec.endpoint_name)).deployments.append(dep)
         return groups
+
+    @cached_property
+    def duplicates(self) -> list[tuple[Loaded[Any], Loaded[Any]]]:
+        """(later, first) pairs of documents that resolve to the same endpoint (by name) or the
+        same deployment (endpoint name + deployment name), case-insensitively, in file order.
+        A name that is not known statically (an unfilled placeholder) matches nothing."""
+        out: list[tuple[Loaded[Any], Loaded[Any]]] = []
+        first: dict[tuple[str, ...], Loaded[Any]] = {}
+        for ep in self.endpoints:
+            key = _identity(ep, ("name",))
+            if key is not None:
+                seen = first.setdefault(("endpoint", *key), ep)
+                if seen is not ep:
+                    out.append((ep, seen))
+        for dep in self.deployments:
+            key = _identity(dep, ("endpoint_name", "name"))
+            if key is not None:
+                seen = first.setdefault(("deployment", *key), dep)
+                if seen is not dep:
+                    out.append((dep, seen))
+        return out
+
+    @cached_property
+    def unique_deployments(self) -> list[Loaded[OnlineDeploymentBase]]:
+        """The deployments, each endpoint/deployment pair once (the first file that defines it):
+        what capacity and quota figures count."""
+        later = {id(dup) for dup, _ in self.duplicates}
+        return [d for d in self.deployments if id(d) not in later]
+
+    @cached_property
+    def unique_endpoints(self) -> list[Loaded[OnlineEndpointBase]]:
+        """The endpoints, each name once (the first file that defines it)."""
+        later = {id(dup) for dup, _ in self.duplicates}
+        return [e for e in self.endpoints if id(e) not in later]
 
     def instance_type(self, name: str) -> Loaded[InstanceTypeSpec] | None:
         """The InstanceType object of the run called ``name`` (Kubernetes names are case-sensitive)."""

@@ -263,7 +263,7 @@ def _build(project: Project) -> QuotaTable:
     by_family: dict[str, list[DeploymentUse]] = {}
     skipped: list[Skipped] = []
     managed: list[Loaded[OnlineDeploymentBase]] = []
-    for dep in project.deployments:
+    for dep in project.unique_deployments:  # two files of one deployment use its quota once
         if not is_managed(dep):
             continue
         managed.append(dep)
@@ -281,9 +281,10 @@ def _build(project: Project) -> QuotaTable:
         FamilyRow(name, tuple(uses), figures.family(name))
         for name, uses in sorted(by_family.items(), key=lambda kv: kv[0].replace(" ", "").lower())
     )
-    endpoints: list[Loaded[OnlineEndpointBase]] = [ep for ep in project.endpoints if ep.spec.name]
+    endpoints: list[Loaded[OnlineEndpointBase]] = [ep for ep in project.unique_endpoints if ep.spec.name]
+    unique = {id(d) for d in project.unique_deployments}
     per_endpoint = tuple(
-        EndpointRow(group.name, tuple(group.deployments), figures.deployments_per_endpoint)
+        EndpointRow(group.name, tuple(d for d in group.deployments if id(d) in unique), figures.deployments_per_endpoint)
         for _, group in sorted(project.groups.items())
         if group.deployments
     )
@@ -293,7 +294,7 @@ def _build(project: Project) -> QuotaTable:
         region=figures.region,
         families=families,
         endpoints=CountRow("endpoints", tuple(endpoints), figures.endpoints.limit, figures.endpoints.usage),
-        deployments=CountRow("deployments", tuple(project.deployments), figures.deployments.limit,
+        deployments=CountRow("deployments", tuple(project.unique_deployments), figures.deployments.limit,
                              figures.deployments.usage),
         total_compute=CountRow("total compute", tuple(managed), figures.total_compute.limit,
                                figures.total_compute.usage),
