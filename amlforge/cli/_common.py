@@ -20,12 +20,14 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 def show_error(error: UserInputError) -> None:
     """Print a user error as 'file:line:col: error: message' plus its hint."""
+    from amlforge.reporters._escape import MAX_MESSAGE_CHARS, escape_text
+
     color = use_color("auto", sys.stderr)
-    where = f"{error.location}: " if error.location else ""
+    where = f"{escape_text(str(error.location))}: " if error.location else ""
     label = click.style("error", fg="red", bold=True) if color else "error"
-    click.echo(f"{where}{label}: {error.message}", err=True, color=color)
+    click.echo(f"{where}{label}: {escape_text(error.message, MAX_MESSAGE_CHARS)}", err=True, color=color)
     if error.hint:
-        click.echo(f"  hint: {error.hint}", err=True)
+        click.echo(f"  hint: {escape_text(error.hint, MAX_MESSAGE_CHARS)}", err=True)
 
 
 def fail(error: UserInputError) -> None:
@@ -47,7 +49,9 @@ def handle_errors(func: F) -> F:
             click.echo("interrupted", err=True)
             sys.exit(130)
         except AmlforgeError as e:
-            click.echo(f"error: {e}", err=True)
+            from amlforge.reporters._escape import escape_text
+
+            click.echo(f"error: {escape_text(e)}", err=True)
             sys.exit(EXIT_USAGE)
         except (BrokenPipeError, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise

@@ -13,7 +13,9 @@ from amlforge.errors import UserInputError
 
 def print_problems(problems: list) -> None:
     """Print located spec problems as ``file:line:col: error: message`` with hints."""
-    for p in problems:
+    from amlforge.reporters._escape import escape_finding
+
+    for p in map(escape_finding, problems):
         click.echo(f"{p.location}: error: {p.message}", err=True)
         if p.hint:
             click.echo(f"  hint: {p.hint}", err=True)
@@ -63,25 +65,36 @@ def _generate_one(spec: Path, out_dir: Path, targets: tuple[str, ...], check: bo
     except UserInputError as e:
         show_error(e)
         return EXIT_USAGE
+    from amlforge.reporters._escape import escape_finding, escape_text
+
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
-    for f in result.findings:
+        click.echo(f"note: {escape_text(note)}", err=True)
+    for f in map(escape_finding, result.findings):
         click.echo(f"{f.location}: {f.severity.value} {f.rule} {f.message}")
         if f.hint:
             click.echo(f"  hint: {f.hint}")
     if result.refused:
         errors = sum(1 for f in result.findings if f.fatal or f.severity.value == "error")
-        click.echo(f"refused: the generated az-ml YAML of {spec} has {errors} error{'s' if errors != 1 else ''}; "
+        click.echo(f"refused: the generated az-ml YAML of {escape_text(spec)} has {errors} error{'s' if errors != 1 else ''}; "
                    "nothing was written (fix the spec or the files it names)", err=True)
     elif check:
-        if result.changed or result.removed:
-            click.echo(result.diff, nl=False)
-            click.echo(f"{len(result.changed) + len(result.removed)} generated file(s) in {out_dir} are stale: "
-                       f"run 'amlforge generate {spec} -o {out_dir}'", err=True)
+        for rel in result.leftovers:
+            click.echo(f"{escape_text(out_dir / rel)}:1:1: error: leftover temporary file of an interrupted "
+                       "'amlforge generate'", err=True)
+            click.echo("  hint: run amlforge generate again: it removes it", err=True)
+        if result.changed or result.removed or result.leftovers:
+            # the diff shows user text (and, on the disk side, what someone edited): escaped, line by line
+            click.echo("".join(escape_text(line.rstrip("\n")) + "\n" for line in result.diff.splitlines(keepends=True)),
+                       nl=False)
+            click.echo(f"{len(result.changed) + len(result.removed) + len(result.leftovers)} generated file(s) "
+                       f"in {escape_text(out_dir)} are stale: "
+                       f"run 'amlforge generate {escape_text(spec)} -o {escape_text(out_dir)}'", err=True)
         else:
             click.echo(f"{len(result.files)} generated files in {out_dir} are up to date", err=True)
     else:
         unchanged = len(result.files) + 1 - len(result.changed)
         click.echo(f"wrote {len(result.changed)} file(s) to {out_dir} ({unchanged} unchanged"
-                   + (f", {len(result.removed)} removed" if result.removed else "") + ")", err=True)
+                   + (f", {len(result.removed)} removed" if result.removed else "")
+                   + (f", {len(result.leftovers)} leftover temporary file(s) removed" if result.leftovers else "")
+                   + ")", err=True)
     return result.exit_code

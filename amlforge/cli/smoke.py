@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from amlforge.cli._common import handle_errors
+from amlforge.errors import UserInputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from amlforge.integrations.inference_server import SmokeReport
@@ -296,10 +297,8 @@ def _requirements(requirements_file: Path | None, conda_file: Path | None, notes
     if requirements_file is not None:
         try:
             reqs, more = inf.read_requirements_file(requirements_file)
-        except OSError as exc:
-            raise _InputError(
-                f"--requirements {requirements_file}: {exc.strerror or exc}", "pass a pip requirements file"
-            ) from None
+        except UserInputError as exc:
+            raise _InputError(f"--requirements {requirements_file}: {exc.message}", "pass a pip requirements file") from None
         except UnicodeDecodeError:
             raise _InputError(
                 f"--requirements {requirements_file}: not UTF-8 text", "pass a pip requirements file"
@@ -307,23 +306,14 @@ def _requirements(requirements_file: Path | None, conda_file: Path | None, notes
         notes.extend(more)
         return reqs, None
     if conda_file is not None:
-        import yaml
+        from amlforge.specs.files import read_user_text
+        from amlforge.specs.source import parse_yaml
 
         try:
-            data = yaml.safe_load(conda_file.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise _InputError(
-                f"--conda-file {conda_file}: {exc.strerror or exc}", "pass the environment's conda file"
-            ) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise _InputError(f"{conda_file}{where}: invalid YAML: {problem}", "fix the conda file") from None
-        except UnicodeDecodeError:
-            raise _InputError(
-                f"--conda-file {conda_file}: not UTF-8 text", "pass the environment's conda file"
-            ) from None
+            data, _ = parse_yaml(read_user_text(conda_file, str(conda_file)), str(conda_file))
+        except UserInputError as exc:
+            where = f"{exc.location}" if exc.location is not None else str(conda_file)
+            raise _InputError(f"--conda-file {where}: {exc.message}", "pass the environment's conda file") from None
         if not isinstance(data, dict) or not isinstance(data.get("dependencies"), list):
             raise _InputError(f"{conda_file}: no 'dependencies' list", "a conda file maps 'dependencies' to a list")
         reqs, more = inf.requirements_from_conda(data)

@@ -5,8 +5,9 @@ Deploy with::
     az deployment group create -g <resource group> -f arm/azuredeploy.json -p @arm/azuredeploy.parameters.json
 
 The template's resources and their order are described in :mod:`amlforge.generators.resources`.
-Literal strings that look like ARM expressions (``[...]``) are escaped (``[[...]``), so no value
-from the spec is ever evaluated by ARM.
+Literal strings that look like ARM expressions (``[...]``) are escaped (``[[...]``), keys as well
+as values (ARM evaluates expressions in property names too), so no text from the spec is ever
+evaluated by ARM.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ class ArmWriter:
         if isinstance(value, dict):
             if not value:
                 return "{}"
-            items = [f"{pad}{json_str(str(k))}: {self.json(v, indent + 2)}" for k, v in value.items()]
+            # ARM evaluates property names as well as values: keys are escaped like literals
+            items = [f"{pad}{arm_str(str(k))}: {self.json(v, indent + 2)}" for k, v in value.items()]
             return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
         if isinstance(value, (list, tuple)):
             if not value:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amlforge.errors import Location, UserInputError
+from amlforge.specs.files import read_user_text
 from amlforge.specs.project_spec import LoadedSpec, ProjectSpec
 
 #: Folders of the output, one per target.
@@ -92,9 +93,9 @@ def read_inputs(loaded: LoadedSpec, out_dir: Path) -> Inputs:
         if note:
             notes.append(f"{where}: {note}")
         try:
-            text = used.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise UserInputError(f"cannot read conda file '{used.name}': {e}", where, "check the file") from None
+            text = read_user_text(used, str(used))
+        except UserInputError as e:
+            raise UserInputError(f"cannot read conda file '{used.name}': {e.message}", where, e.hint) from None
         conda[name] = CondaSource(relative_posix(used, folder), text, locked)
     for kind, table in (("models", spec.models), ("code", spec.code)):
         for name, asset in sorted(table.items()):

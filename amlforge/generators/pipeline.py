@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from amlforge.errors import Location, UserInputError
 from amlforge.generators.inputs import ARM_DIR, BICEP_DIR, DOCKER_DIR, YAML_DIR, Inputs, read_inputs, relative_posix
-from amlforge.generators.writer import write_files_atomic
+from amlforge.generators.writer import leftover_temp_files, write_files_atomic
 from amlforge.specs.loader import GENERATED_MANIFEST, read_generated_manifest
 
 if TYPE_CHECKING:
@@ -104,6 +105,8 @@ class GenerateResult:
         notes: Other things worth telling the user (a stale conda lock, ...).
         refused: The self-check found errors; nothing was written.
         check: Whether this was a ``--check`` run.
+        leftovers: Temporary files an interrupted run left in the output folder (removed, or
+            with ``check``, reported: the folder is then not up to date).
     """
 
     out_dir: Path
@@ -115,13 +118,14 @@ class GenerateResult:
     notes: list[str] = field(default_factory=list)
     refused: bool = False
     check: bool = False
+    leftovers: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         """0 done (or up to date), 1 refused by the self-check or stale with ``check``."""
         if self.refused:
             return 1
-        if self.check and (self.changed or self.removed):
+        if self.check and (self.changed or self.removed or self.leftovers):
             return 1
         return 0
 
@@ -181,10 +185,51 @@ def _manifest(spec_ref: str, files: Sequence[str]) -> str:
     return json.dumps({"generator": "amlforge", "spec": spec_ref, "files": sorted(files)}, indent=2) + "\n"
 
 
+#: Largest existing output file compared with what a run generates.
+_MAX_CURRENT_BYTES = 50 * 1024 * 1024
+
+
+def guard_target(out: Path, rel: str) -> None:
+    """Refuse a target below ``out`` that a run must not write, read or remove: one reached
+    through a symbolic link (a link file, or a linked sub-folder), or one where a folder or a
+    special file (a FIFO, a device) stands. ``out`` itself may be a link: the user named it.
+
+    Raises:
+        UserInputError: located at the offending path; nothing has been written yet.
+    """
+    path = out
+    parts = rel.split("/")
+    for i, part in enumerate(parts):
+        path = path / part
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise UserInputError(f"cannot inspect the output path: {e.strerror or e}", Location(str(path), 1, 1),
+                                 "check the output folder") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise UserInputError(
+                "is a symbolic link in the output folder; amlforge generate does not write, read or remove "
+                "files through symbolic links", Location(str(path), 1, 1),
+                "remove the link (generated files are plain files), or choose another output folder")
+        last = i == len(parts) - 1
+        if not last and not stat.S_ISDIR(info.st_mode):
+            raise UserInputError("is not a folder, but generated files go below it", Location(str(path), 1, 1),
+                                 "move it away, or choose another output folder")
+        if last and not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise UserInputError(f"is {what}, where a generated file goes", Location(str(path), 1, 1),
+                                 "move it away, or choose another output folder")
+
+
 def _current(path: Path) -> str | None:
+    """The text of an existing output file (checked by :func:`guard_target` first), or None."""
+    from amlforge.specs.files import read_user_bytes
+
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_user_bytes(path, str(path), _MAX_CURRENT_BYTES, nofollow=True).decode("utf-8")
+    except (UserInputError, UnicodeDecodeError):
         return None
 
 
@@ -216,11 +261,17 @@ def generate_project(spec_path: Path | str, out_dir: Path | str, targets: Sequen
             return result
 
     owned = owned_folders(inputs, targets)
+    guard_target(out, MANIFEST)
     _, previous = read_generated_manifest(out)
     keep = [f for f in previous if f.split("/", 1)[0] not in owned]
     stale = sorted(f for f in previous if f.split("/", 1)[0] in owned and f not in files)
     manifest_text = _manifest(relative_posix(loaded.path, Path(os.path.abspath(out))), [*keep, *files])
     wanted = {**files, MANIFEST: manifest_text}
+    for rel in [*wanted, *stale]:  # before anything is read, diffed, written or removed
+        guard_target(out, rel)
+    result.leftovers = [relative_posix(p, out) for folder in owned for p in leftover_temp_files(out / folder)]
+    result.leftovers += [relative_posix(p, out) for p in leftover_temp_files(out)
+                         if p.parent == out and p.name.startswith(f".{MANIFEST}.")]
     diffs: list[str] = []
     for rel, text in wanted.items():
         current = _current(out / rel)
@@ -231,7 +282,7 @@ def generate_project(spec_path: Path | str, out_dir: Path | str, targets: Sequen
             diffs.extend(difflib.unified_diff((current or "").splitlines(keepends=True), text.splitlines(keepends=True),
                                               f"a/{rel}" if current is not None else "/dev/null", f"b/{rel}"))
     for rel in stale:
-        if (out / rel).exists():
+        if os.path.lexists(out / rel):
             result.removed.append(rel)
             if check:
                 diffs.extend(difflib.unified_diff((_current(out / rel) or "").splitlines(keepends=True), [],
@@ -243,6 +294,14 @@ def generate_project(spec_path: Path | str, out_dir: Path | str, targets: Sequen
     if MANIFEST in result.changed:  # the manifest last: it lists what the others are
         batch[out / MANIFEST] = manifest_text
     write_files_atomic(batch)
+    for rel in result.leftovers:  # temporary files of a killed run (never through a link: see above)
+        try:
+            os.unlink(out / rel)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise UserInputError(f"cannot remove a temporary file of an interrupted run: {e.strerror}",
+                                 Location(str(out / rel), 1, 1), "check the folder's permissions") from None
     for rel in result.removed:
         try:
             (out / rel).unlink()

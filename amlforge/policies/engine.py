@@ -372,10 +372,12 @@ def finish(raw: list[Finding], project: Project | None, config: LintConfig, regi
 
 
 def _read_lines(display: str) -> list[str]:
+    from amlforge.errors import UserInputError
+    from amlforge.specs.files import read_user_text
+
     try:
-        with open(display, encoding="utf-8", errors="replace") as f:
-            return f.read(2_000_000).splitlines()
-    except OSError:
+        return read_user_text(display, display, 2_000_000, errors="replace").splitlines()
+    except UserInputError:
         return []
 
 

@@ -271,10 +271,11 @@ def _not_azml(where: Location, why: str) -> LoadProblem:
 
 
 def _worth_reporting(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(65536)
-    except OSError:
+    from amlforge.specs.files import read_user_bytes
+
+    try:  # a regular file only, without blocking (a FIFO named *.yml is skipped, not waited on)
+        head = read_user_bytes(path, str(path), 5 * 1024 * 1024)[:65536]
+    except UserInputError:
         return False
     return b"\x00" not in head and bool(_AML_SNIFF.search(head.decode("utf-8", "replace")))
 

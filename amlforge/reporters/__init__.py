@@ -15,7 +15,11 @@ FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
 
 
 def render(report: LintReport, fmt: str, *, color: bool = False) -> str:
-    """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`)."""
+    """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`), its user text escaped
+    (:func:`~amlforge.reporters._escape.escape_text`)."""
+    from amlforge.reporters._escape import escape_findings
+
+    report = escape_findings(report)
     module = importlib.import_module(f"amlforge.reporters.{fmt}_report")
     if fmt == "text":
         return module.render(report, color=color)

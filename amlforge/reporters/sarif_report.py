@@ -125,7 +125,10 @@ def to_sarif(report: LintReport) -> dict[str, Any]:
     rules = list(getattr(report, "registry", None) or load_catalog())  # pack rules live in the run's registry
     index = {r.id: i for i, r in enumerate(rules)}
     seen: dict[str, int] = {}
-    results = [_result(f, index.get(f.rule), seen) for f in report.findings]
+    from amlforge.reporters._escape import escape_finding
+
+    # escaped here too (idempotent), so that fingerprints are the same however this is called
+    results = [_result(escape_finding(f), index.get(f.rule), seen) for f in report.findings]
     return {
         "$schema": SCHEMA_URI,
         "version": VERSION,

@@ -35,8 +35,10 @@ def _plural(n: int, word: str) -> str:
 
 
 def render(report: LintReport, *, color: bool = False) -> str:
+    from amlforge.reporters._escape import escape_finding
+
     lines = []
-    for f in report.findings:
+    for f in map(escape_finding, report.findings):
         sev = f.severity.value
         shown_sev = click.style(sev, fg=_COLORS[sev], bold=True) if color else sev
         rule = click.style(f.rule, bold=True) if color else f.rule

@@ -113,7 +113,11 @@ def render_junit(review: ReviewReport) -> str:
 
 
 def render(review: ReviewReport, fmt: str, *, color: bool = False) -> str:
-    """Render a review in ``fmt``: text, markdown, json, sarif, github or junit."""
+    """Render a review in ``fmt``: text, markdown, json, sarif, github or junit, its user text
+    escaped (:func:`~amlforge.reporters._escape.escape_text`)."""
+    from amlforge.reporters._escape import escape_findings
+
+    review = escape_findings(review, "new", "fixed", "unchanged", "risky")
     if fmt == "text":
         return render_text(review, color=color)
     if fmt == "json":

@@ -30,8 +30,10 @@ from amlforge.readers.azml_yaml import (
     is_project_spec,
 )
 from amlforge.readers.base import LoadOptions, LoadProblem, claimed, reader_for
+from amlforge.specs.files import path_problem
 from amlforge.specs.overlay import Overlay
 from amlforge.specs.project import Document, Loaded, Project
+from amlforge.specs.source import parse_yaml
 
 _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "venv"}
 
@@ -62,7 +64,7 @@ def find_root(paths: Sequence[Path]) -> Path:
     """The project root: the nearest folder above the first path that marks a project."""
     markers = (".git", "pyproject.toml", ".amlforge.toml", "amlforge.yaml")
     start = Path(os.path.abspath(paths[0] if paths else "."))
-    start = start if start.is_dir() else start.parent
+    start = start if os.path.isdir(start) else start.parent
     for candidate in (start, *start.parents):
         if any((candidate / m).exists() for m in markers):
             return candidate
@@ -87,14 +89,17 @@ def discover(paths: Sequence[Path], overlay: Overlay | None = None) -> Iterator[
                 yield given, True
                 continue
             raise UserInputError("no such file or directory", Location(str(given)), "check the path")
-        if given.is_dir():
+        problem = path_problem(given)
+        if problem is not None:
+            raise UserInputError(problem, Location(str(given), 1, 1), "shorten the path: a file name may have at most 255 bytes")
+        if os.path.isdir(given):
             found = []
             for dirpath, dirnames, filenames in os.walk(given):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
                 found.extend(path for f in filenames if claimed(path := Path(dirpath, f)))
             for path in sorted(found):
                 yield path, False
-        elif given.exists():
+        elif os.path.exists(given):  # False, not an error, for any OSError
             yield given, True
         elif given.is_symlink():
             raise _broken_link(given)
@@ -158,8 +163,6 @@ def parse_overrides(pairs: Sequence[tuple[str, str]]) -> list[Override]:
     Raises:
         UserInputError: an unknown kind, an empty key, or a value that is not valid YAML.
     """
-    import yaml
-
     out = []
     for key, raw in pairs:
         kind: str | None = None
@@ -174,10 +177,10 @@ def parse_overrides(pairs: Sequence[tuple[str, str]]) -> list[Override]:
         parts = [p.strip() for p in key.split(".")]
         if not all(parts):
             raise UserInputError(f"{text}: the key has an empty part", None, "write --set key.sub_key=value")
-        try:
-            value = yaml.safe_load(raw) if raw else ""
-        except yaml.YAMLError as e:
-            problem = getattr(e, "problem", None) or "invalid YAML"
+        try:  # the bounded reader: tags, huge numbers, nesting and aliases are errors, not crashes
+            value = parse_yaml(raw, "--set")[0] if raw else ""
+        except UserInputError as e:
+            problem = e.message.removeprefix("invalid YAML: ")
             raise UserInputError(
                 f"{text}: the value is not valid YAML ({problem})", None,
                 "quote a value with YAML syntax in it, e.g. --set 'key=\"[x\"', or write it as YAML: "
@@ -576,9 +579,11 @@ def read_generated_manifest(out_dir: Path) -> tuple[Path | None, list[str]]:
     ``amlforge generate`` listed in ``out_dir``'s manifest; ``(None, [])`` without a readable one."""
     import json
 
-    try:
-        data = json.loads((out_dir / GENERATED_MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    from amlforge.specs.files import read_user_bytes
+
+    try:  # a regular file only, never through a link: the manifest is amlforge's own
+        data = json.loads(read_user_bytes(out_dir / GENERATED_MANIFEST, max_bytes=5 * 1024 * 1024, nofollow=True))
+    except (UserInputError, ValueError, RecursionError):
         return None, []
     if not isinstance(data, dict):
         return None, []

@@ -406,7 +406,9 @@ class Project:
             if self.overlay is not None and self.overlay.covers(path):
                 cached = LocalPath(raw, path, self.overlay.exists(path), inside, self.overlay.is_dir(path))
             else:
-                cached = LocalPath(raw, path, path.exists(), inside, path.is_dir())
+                # os.path's probes answer False for any OSError (a part over 255 bytes, a loop),
+                # where pathlib's raise on some of them
+                cached = LocalPath(raw, path, os.path.exists(path), inside, os.path.isdir(path))
             self._path_cache[key] = cached
         return cached
 

@@ -19,6 +19,7 @@ import yaml
 
 from amlforge.errors import Location, UserInputError
 from amlforge.specs.placeholders import ColumnMap, fill, neutralise, restore, tokens
+from amlforge.specs.files import read_user_bytes
 
 try:  # the C loader is 10-20x faster; fall back when PyYAML was built without libyaml
     from yaml import CSafeLoader as _Loader
@@ -42,6 +43,21 @@ _SHELL_KEYS = frozenset({"environment_variables"})
 
 #: A YAML anchor (``&name``) at the start of a value.
 _ANCHOR = re.compile(r"(?:^|[\s,\[{:-])&[^\s,\[\]{}]")
+#: Longest integer scalar read (in characters), and the largest magnitude (in bits, about 1,000
+#: decimal digits): far above any az-ml setting, far below Python's 4,300-digit limit on turning
+#: integers into text, so that every number read can be shown in a message.
+MAX_NUMBER_CHARS = 1_000
+MAX_INT_BITS = 3_300
+#: Tags whose scalars are kept as their text.
+_TEXT_TAGS = frozenset({
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary",
+    "tag:yaml.org,2002:value", "tag:yaml.org,2002:merge", "?", "!",
+})
+
+_COLLECTION_TAGS = frozenset({
+    "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:set", "tag:yaml.org,2002:omap",
+    "tag:yaml.org,2002:pairs", "?", "!",
+})
 
 _constructor = yaml.constructor.SafeConstructor()
 _SCALARS = {
@@ -171,19 +187,55 @@ class _Builder:
                 _mark(self.smap.file, node.start_mark),
                 "remove the recursive alias",
             )
+        if node.tag not in _COLLECTION_TAGS:
+            raise UserInputError(
+                f"unknown YAML tag '{_short_tag(node.tag)}'",
+                _mark(self.smap.file, node.start_mark),
+                "remove the tag: az-ml files hold plain values (the az CLI rejects custom tags)",
+            )
         inner = stack + (id(node),)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,), depth + 1, inner) for i, item in enumerate(node.value)]
         return self._mapping(node, path, depth, inner)
 
     def _scalar(self, node: yaml.ScalarNode, path: YamlPath, value: bool = False) -> Any:
-        construct = _SCALARS.get(node.tag)
+        tag = node.tag
+        construct = _SCALARS.get(tag)
         if construct is not None:
-            return construct(node)
+            return self._typed(node, construct)
+        if tag not in _TEXT_TAGS:
+            raise UserInputError(
+                f"unknown YAML tag '{_short_tag(tag)}'",
+                _mark(self.smap.file, node.start_mark),
+                "remove the tag: az-ml files hold plain values (the az CLI rejects custom tags)",
+            )
         text = restore(node.value)  # str, and timestamps/binary kept as their text
         if value:
             self._placeholders(node, path, text)
         return text
+
+    def _typed(self, node: yaml.ScalarNode, construct: Any) -> Any:
+        """A null, bool, int or float scalar; a bad value for its (explicit) tag, or a number
+        too large to be shown, is a located error, not a crash."""
+        kind = _short_tag(node.tag)
+        where = _mark(self.smap.file, node.start_mark)
+        text = node.value
+        if node.tag == "tag:yaml.org,2002:int" and len(text) > MAX_NUMBER_CHARS:
+            raise UserInputError(
+                f"number with {len(text):,} characters; amlforge reads numbers of at most {MAX_NUMBER_CHARS:,}",
+                where, "no az-ml setting needs a number this long; check the value")
+        try:
+            value = construct(node)
+        except (ValueError, KeyError, TypeError, OverflowError, AttributeError, IndexError):
+            raise UserInputError(
+                f"'{shorten(text)}' is not a valid {kind} value",
+                where, f"remove the explicit tag {kind}, or write a valid value for it",
+            ) from None
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+            raise UserInputError(
+                f"number is too large (about {int(value.bit_length() * 0.30103):,} decimal digits)",
+                where, "no az-ml setting needs a number this large; check the value")
+        return value
 
     def _placeholders(self, node: yaml.ScalarNode, path: YamlPath, value: str) -> None:
         """Record the placeholders no ``--var`` filled: each at its own line and column, and
@@ -256,6 +308,17 @@ class _Builder:
                 result.setdefault(key, value)
 
 
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters for a message (the escaping is the reporters' job)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _short_tag(tag: str) -> str:
+    if tag.startswith("tag:yaml.org,2002:"):
+        return "!!" + tag[len("tag:yaml.org,2002:"):]
+    return shorten(tag, 40)
+
+
 def _mark(file: str, mark: Any) -> Location:
     if mark is None:
         return Location(file, 1, 1)
@@ -294,33 +357,27 @@ def _looks_utf16(raw: bytes) -> bool:
 def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a text file that amlforge must parse, with clear errors for everything odd.
 
+    The bytes come from :func:`~amlforge.specs.files.read_user_bytes`: regular files only,
+    never blocking, at most ``max_bytes``.
+
     Raises:
-        UserInputError: missing, unreadable, too large, binary or not UTF-8.
+        UserInputError: missing, unreadable, not a regular file, too large, binary or not UTF-8.
     """
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise UserInputError(
-                f"file is {size / 1_048_576:.1f} MiB, larger than the {max_bytes / 1_048_576:.0f} MiB "
-                "limit for configuration files",
-                Location(display, 1, 1),
-                "pass the az-ml YAML files themselves, not data or model files",
-            )
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        if path.is_symlink():
-            raise UserInputError(f"symbolic link to '{os.readlink(path)}', which does not exist",
-                                 Location(display), "fix or remove the link") from None
-        raise UserInputError("no such file", Location(display), "check the path") from None
-    except IsADirectoryError:
-        raise UserInputError("is a directory, not a file", Location(display), "check the path") from None
-    except PermissionError:
-        raise UserInputError("permission denied", Location(display), "make the file readable") from None
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            raise UserInputError("symbolic link that loops (it leads back to itself)", Location(display),
-                                 "point the link at a real file, or remove it") from None
-        raise UserInputError(f"cannot read file: {e.strerror}", Location(display), "check the path") from None
+        raw = read_user_bytes(path, display, max_bytes)
+    except UserInputError as e:
+        if "larger than" not in e.message:
+            raise
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = max_bytes + 1
+        raise UserInputError(
+            f"file is {size / 1_048_576:.1f} MiB, larger than the {max_bytes / 1_048_576:.0f} MiB "
+            "limit for configuration files",
+            Location(display, 1, 1),
+            "pass the az-ml YAML files themselves, not data or model files",
+        ) from None
     for bom, codec in _BOMS:
         if raw.startswith(bom):
             try:
@@ -379,6 +436,20 @@ def parse_yaml(text: str, display: str, variables: dict[str, str] | None = None)
         if columns and where.line:
             where = Location(display, *columns.original(where.line, where.column))
         raise UserInputError(f"invalid YAML: {detail}", where, _yaml_hint(problem, line_text)) from None
+    except yaml.reader.ReaderError as e:
+        # an unacceptable character: PyYAML gives its offset in the text, not a line
+        offset = max(0, min(int(e.position), len(prepared)))
+        line = prepared.count("\n", 0, offset) + 1
+        column = offset - (prepared.rfind("\n", 0, offset) + 1) + 1
+        char = e.character if isinstance(e.character, str) else chr(e.character)
+        where = Location(display, line, column)
+        if columns:
+            where = Location(display, *columns.original(line, column))
+        raise UserInputError(
+            f"invalid YAML: control character U+{ord(char):04X} is not allowed",
+            where,
+            "remove the control character; is this a binary file?",
+        ) from None
     except yaml.YAMLError as e:  # pragma: no cover - unmarked errors are rare
         raise UserInputError(f"invalid YAML: {e}", Location(display, 1, 1), "check the file") from None
     except RecursionError:

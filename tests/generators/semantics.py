@@ -98,7 +98,8 @@ class _ArmExpr:
 
 
 def arm_value(value: Any, params: dict[str, Any]) -> Any:
-    """Evaluate an ARM JSON value: expressions in ``[...]``, ``[[`` escapes, containers."""
+    """Evaluate an ARM JSON value: expressions in ``[...]``, ``[[`` escapes, containers. Keys
+    are evaluated too, as ARM does (a key ``[x()]`` is an expression, ``[[x]`` the text ``[x]``)."""
     if isinstance(value, str):
         if value.startswith("[[") and value.endswith("]"):
             return value[1:]
@@ -106,7 +107,7 @@ def arm_value(value: Any, params: dict[str, Any]) -> Any:
             return _ArmExpr(value[1:-1], params).parse()
         return value
     if isinstance(value, dict):
-        return {k: arm_value(v, params) for k, v in value.items()}
+        return {arm_value(k, params): arm_value(v, params) for k, v in value.items()}
     if isinstance(value, list):
         return [arm_value(v, params) for v in value]
     return value
@@ -134,7 +135,7 @@ _ENVELOPE = ("type", "apiVersion", "name", "dependsOn")
 
 def _arm_resource(resource: dict[str, Any], params: dict[str, Any]) -> tuple[tuple[str, str], dict[str, Any]]:
     name = arm_value(resource["name"], params)
-    body = {k: arm_value(v, params) for k, v in resource.items() if k not in _ENVELOPE}
+    body = {arm_value(k, params): arm_value(v, params) for k, v in resource.items() if k not in _ENVELOPE}
     deps = frozenset(_id_key(arm_value(d, params)) for d in resource.get("dependsOn", []))
     return (resource["type"], name), {"apiVersion": resource["apiVersion"], "body": body, "dependsOn": deps}
 

@@ -32,7 +32,8 @@ def test_commands() -> None:
     assert lines[0] == ("::error file=src/score.py,line=6,col=1,title=AML505 import-not-in-environment::"
                         "'lightgbm' is imported, but <env> & \"conda\" does not install it%0Ahint: add lightgbm==4.5.0")
     assert lines[3].startswith("::warning file=dir with space/a%2Cb%3Ac.yml,line=3,col=7,title=AML507 ")
-    assert lines[3].endswith("::100%25 of requests%0D%0Areload the model\x00")
+    # control characters of user text are escaped before GitHub's own escaping (no raw CR/LF/NUL)
+    assert lines[3].endswith("::100%25 of requests\\r\\nreload the model\\x00")
     assert lines[4] == "::notice file=blue.yml,title=AML109 deploy-time-value::no name"
     assert not lines[-1].startswith("::")  # the summary is plain log output
     assert all("\n" not in line for line in lines)

@@ -172,15 +172,20 @@ def read_conda_file(conda_file: Path) -> CondaFile:
             f"{path.name} is a lock file written by amlforge lock",
             Location(shown), "pass the conda file it was generated from",
         )
+    from amlforge.errors import UserInputError
+    from amlforge.specs.files import read_user_text
+    from amlforge.specs.source import parse_yaml
+
+    if not path.exists():
+        raise CondaFileError("conda file not found", Location(shown))
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CondaFileError("conda file not found", Location(shown)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CondaFileError(f"cannot read conda file: {exc}", Location(shown)) from None
+        text = read_user_text(path, shown)
+        data, _ = parse_yaml(text, shown)  # bounded: nesting, aliases, tags, number sizes
+    except UserInputError as exc:
+        raise CondaFileError(f"cannot read conda file: {exc.message}" if exc.location is None or not exc.location.line
+                             else f"malformed conda file: {exc.message}", exc.location or Location(shown)) from None
     try:
         root = yaml.compose(text, Loader=YAML_LOADER)
-        data = yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

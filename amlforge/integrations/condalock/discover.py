@@ -18,9 +18,9 @@ def conda_files_for(paths: Sequence[Path]) -> list[Path]:
     Raises:
         UserInputError: a YAML file or folder names no conda file at all.
     """
-    import yaml
-
+    from amlforge.specs.files import read_user_text
     from amlforge.specs.loader import LoadOptions, classify, load_project
+    from amlforge.specs.source import parse_yaml
     from amlforge.specs.project import is_local_path
 
     out: list[Path] = []
@@ -31,8 +31,8 @@ def conda_files_for(paths: Sequence[Path]) -> list[Path]:
             continue
         if path.is_file():
             try:
-                data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-            except (yaml.YAMLError, UnicodeDecodeError, OSError):
+                data, _ = parse_yaml(read_user_text(path, str(path)), str(path))
+            except UserInputError:
                 data = None  # let the conda-file reader report it with its line
             if not isinstance(data, dict) or classify(data) is None:
                 out.append(path)

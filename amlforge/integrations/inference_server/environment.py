@@ -172,9 +172,12 @@ def read_requirements_file(path: Path) -> tuple[list[str], list[str]]:
         ``(requirements, notes)``.
 
     Raises:
-        OSError: If the file cannot be read.
+        UserInputError: If the file cannot be read (not a regular file, too large, ...).
+        UnicodeDecodeError: If it is not UTF-8.
     """
-    text = Path(path).read_text(encoding="utf-8")
+    from amlforge.specs.files import read_user_bytes
+
+    text = read_user_bytes(path, str(path)).decode("utf-8")
     text = re.sub(r"\\\n", " ", text)
     reqs: list[str] = []
     notes: list[str] = []

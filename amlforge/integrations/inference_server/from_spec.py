@@ -170,15 +170,17 @@ def _no_code_mlflow(project: Any, dep: Any, out: DeploymentSmokeSettings) -> Dep
 
 
 def _is_project_spec(path: Path) -> bool:
-    import yaml
-
     from amlforge.specs.loader import is_project_spec
 
     if path.name == "amlforge.yaml":
         return True
+    from amlforge.errors import UserInputError
+    from amlforge.specs.files import read_user_text
+    from amlforge.specs.source import parse_yaml
+
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        data, _ = parse_yaml(read_user_text(path, str(path)), str(path))
+    except UserInputError:
         return False
     return isinstance(data, dict) and is_project_spec(path, data)
 

@@ -410,9 +410,10 @@ def mlflow_model(project: Project, model: Loaded[ModelSpec]) -> MlflowModel | No
 
 
 def _read_mlflow(folder: LocalPath) -> MlflowModel:
-    import yaml
-
+    from amlforge.errors import UserInputError
     from amlforge.specs.conda import load_conda_file
+    from amlforge.specs.files import read_user_text
+    from amlforge.specs.source import parse_yaml
     from amlforge.specs.loader import display_path
 
     info = MlflowModel(folder)
@@ -425,9 +426,9 @@ def _read_mlflow(folder: LocalPath) -> MlflowModel:
         return info
     info.mlmodel = display_path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8", errors="replace")[:2_000_000])
-    except (OSError, yaml.YAMLError) as e:
-        info.problem = f"{folder.raw}/MLmodel is not readable YAML ({type(e).__name__})"
+        data, _ = parse_yaml(read_user_text(path, info.mlmodel, 2_000_000, errors="replace"), info.mlmodel)
+    except UserInputError as e:
+        info.problem = f"{folder.raw}/MLmodel is not readable YAML ({e.message})"
         return info
     if not isinstance(data, dict) or not isinstance(data.get("flavors"), dict):
         info.problem = f"{folder.raw}/MLmodel has no 'flavors' mapping"

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from amlforge.errors import Location
+from amlforge.errors import Location, UserInputError
 from amlforge.specs.deployment import OnlineDeploymentBase
 from amlforge.specs.project import Loaded, LocalPath, Project, is_local_path
 
@@ -103,13 +103,12 @@ def _parse(path: Path) -> ParsedScript:
     language = language_of(path)
     if language:
         return ParsedScript(path, display, language=language)
+    from amlforge.specs.files import read_user_bytes
+
     try:
-        size = path.stat().st_size
-        if size > MAX_SCRIPT_BYTES:
-            return ParsedScript(path, display, unreadable=f"larger than {MAX_SCRIPT_BYTES} bytes")
-        data = path.read_bytes()
-    except OSError as e:
-        return ParsedScript(path, display, unreadable=e.strerror or str(e))
+        data = read_user_bytes(path, display, MAX_SCRIPT_BYTES, what="scoring scripts")
+    except UserInputError as e:
+        return ParsedScript(path, display, unreadable=e.message)
     try:
         tree = _parse_source(data)
     except SyntaxError as e:
