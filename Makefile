@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench docs snapshots clean constraints
+.PHONY: demo test fuzz bench docs snapshots clean constraints
 
 # The test environment: amlforge with every extra the tests need, at the versions of
 # constraints.txt (a pip freeze of this environment), so that `make test` is reproducible while
@@ -41,6 +41,14 @@ demo: $(STAMP)
 ## test: the whole suite, with the real oracles
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## fuzz: the fuzz campaign: 10,000 mutated az-ml YAML, conda, score.py and amlforge.yaml inputs,
+## in-process, 10 s each at most; fails on any exit 3, traceback, hang or unlocated message
+## (FUZZ_COUNT, FUZZ_SEED to change it; `make test` runs a fixed-seed sample of 1,000)
+FUZZ_COUNT ?= 10000
+FUZZ_SEED ?= 1
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz --count $(FUZZ_COUNT) --seed $(FUZZ_SEED)
 
 ## bench: performance figures and ratios (not tests): lint vs azure-ai-ml, generate, lock cache
 bench: $(STAMP)

@@ -107,7 +107,7 @@ def export(commit: str, repo: Path, dest: Path, pathspecs: list[str]) -> bool:
         assert proc.stdout is not None
         with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
             if hasattr(tarfile, "data_filter"):
-                archive.extractall(dest, filter="data")
+                archive.extractall(dest, filter=_safe_member)
             else:  # pragma: no cover - Python without the extraction filters
                 for member in archive:
                     target = os.path.realpath(dest / member.name)
@@ -120,6 +120,16 @@ def export(commit: str, repo: Path, dest: Path, pathspecs: list[str]) -> bool:
         raise UserInputError(f"git archive failed: {stderr.strip().splitlines()[-1] if stderr.strip() else code}",
                              Location(str(repo)), "run git archive yourself to see why")
     return True
+
+
+def _safe_member(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """The ``data`` extraction filter, except that a member it refuses (an absolute symbolic
+    link, a link leaving the tree, a device) is skipped instead of ending the export: the base
+    commit may hold such links, and the review lints the files, not the links."""
+    try:
+        return tarfile.data_filter(member, dest)
+    except tarfile.FilterError:
+        return None
 
 
 def _exists_at(commit: str, repo: Path, path: str) -> bool:

@@ -189,7 +189,7 @@ class _Builder:
             )
         if node.tag not in _COLLECTION_TAGS:
             raise UserInputError(
-                f"unknown YAML tag '{_short_tag(node.tag)}'",
+                f"invalid YAML: unknown tag '{_short_tag(node.tag)}'",
                 _mark(self.smap.file, node.start_mark),
                 "remove the tag: az-ml files hold plain values (the az CLI rejects custom tags)",
             )
@@ -205,7 +205,7 @@ class _Builder:
             return self._typed(node, construct)
         if tag not in _TEXT_TAGS:
             raise UserInputError(
-                f"unknown YAML tag '{_short_tag(tag)}'",
+                f"invalid YAML: unknown tag '{_short_tag(tag)}'",
                 _mark(self.smap.file, node.start_mark),
                 "remove the tag: az-ml files hold plain values (the az CLI rejects custom tags)",
             )
@@ -222,18 +222,18 @@ class _Builder:
         text = node.value
         if node.tag == "tag:yaml.org,2002:int" and len(text) > MAX_NUMBER_CHARS:
             raise UserInputError(
-                f"number with {len(text):,} characters; amlforge reads numbers of at most {MAX_NUMBER_CHARS:,}",
+                f"invalid YAML: a number with {len(text):,} characters; amlforge reads numbers of at most {MAX_NUMBER_CHARS:,}",
                 where, "no az-ml setting needs a number this long; check the value")
         try:
             value = construct(node)
         except (ValueError, KeyError, TypeError, OverflowError, AttributeError, IndexError):
             raise UserInputError(
-                f"'{shorten(text)}' is not a valid {kind} value",
+                f"invalid YAML: '{shorten(text)}' is not a valid {kind} value",
                 where, f"remove the explicit tag {kind}, or write a valid value for it",
             ) from None
         if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
             raise UserInputError(
-                f"number is too large (about {int(value.bit_length() * 0.30103):,} decimal digits)",
+                f"invalid YAML: a number too large to read (about {int(value.bit_length() * 0.30103):,} decimal digits)",
                 where, "no az-ml setting needs a number this large; check the value")
         return value
 

@@ -339,7 +339,11 @@ def _command(rng: random.Random, seed: Seed, work: Path, out: Path) -> list[str]
     return ["lint", str(work), "--format", fmt]
 
 
-def check_output(output: str, fmt: str) -> str:
+#: Status lines of ``amlforge generate`` (not messages about the input).
+_GENERATE_STATUS = ("wrote ", "note: ", "refused: ")
+
+
+def check_output(output: str, fmt: str, command: list[str] | None = None) -> str:
     """The first problem with a run's output, or ''."""
     if "Traceback (most recent call last)" in output:
         return "traceback in the output"
@@ -348,8 +352,12 @@ def check_output(output: str, fmt: str) -> str:
         return f"raw character U+{ord(bad.group(0)):04X} in the output"
     if fmt != "text":
         return ""
+    command = command or []
+    if "--check" in command:
+        return ""  # a unified diff of generated files follows the messages
+    generate = bool(command) and command[0] == "generate"
     for line in output.splitlines():
-        if not line.strip() or line.startswith(_SUMMARY):
+        if not line.strip() or line.startswith(_SUMMARY) or (generate and line.startswith(_GENERATE_STATUS)):
             continue
         if not _LOCATED.match(line):
             return f"message without file:line:col: {line[:200]!r}"
@@ -411,7 +419,7 @@ class Runner:
             elif result.exit_code not in (0, 1, 2):
                 outcome.problem = f"exit {result.exit_code}"
             else:
-                outcome.problem = check_output(result.output, fmt)
+                outcome.problem = check_output(result.output, fmt, args)
         except FuzzTimeout:
             outcome.seconds = time.perf_counter() - start
             outcome.exit_code = None

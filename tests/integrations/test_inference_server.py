@@ -218,6 +218,19 @@ def test_model_path_is_mounted_like_azure(smoke, model_dir: Path) -> None:
 # broken scripts: the container never becomes ready
 
 
+def test_double_forked_setsid_daemon_is_killed(smoke, tmp_path: Path) -> None:
+    """A daemon started by init() (fork, setsid(), fork, exec with an empty environment, so no
+    marker follows it) does not outlive the smoke run."""
+    pid_file = tmp_path / "daemon.pid"
+    report = smoke("score_daemon.py", environment_variables={"DAEMON_PID_FILE": str(pid_file)})
+    assert report.ok, report.message + "\n" + report.log_excerpt
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 3
+    while _exists(pid) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _exists(pid) is None, f"the daemon {pid} is still there ({_exists(pid)})"
+
+
 def test_syntax_error(smoke) -> None:
     report = smoke("score_syntax_error.py")
     assert not report.ok

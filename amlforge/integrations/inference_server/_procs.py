@@ -12,7 +12,14 @@ process group, and every process it starts carries an environment marker
 2. after a short grace period, ``SIGKILL`` to the workers (the master, still
    alive, reaps them), then to the master and the whole group;
 3. a final sweep over ``/proc`` for any process that still carries the marker
-   (for example a grandchild the scoring script started in its own session).
+   (for example a grandchild the scoring script started in its own session);
+4. every descendant of the master, including daemons that double-forked and called
+   ``setsid()`` (the launcher is a child subreaper, so they stay below the master), is
+   recorded before the stop and killed after it, whatever their environment;
+5. amlforge itself is a child subreaper while the server runs (:class:`Reaper`): a process
+   that outlives the master is re-parented to amlforge, not to PID 1, and is killed and
+   reaped at the end, so nothing the smoke run started survives it, not even a daemon that
+   cleared its environment.
 
 If amlforge itself is killed (SIGKILL: no cleanup code runs), the server's launcher has
 asked the kernel for a SIGINT on its parent's death (``PR_SET_PDEATHSIG``), which is
@@ -94,6 +101,79 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def _same_process(pid: int, seen: tuple[int, int, str, int]) -> bool:
+    """Whether ``pid`` is still the process seen earlier (same start time: not a reused pid)."""
+    now = _stat(pid)
+    return now is not None and now[3] == seen[3] and now[2] not in ("Z", "X")
+
+
+_PR_SET_CHILD_SUBREAPER, _PR_GET_CHILD_SUBREAPER = 36, 37
+
+
+def _prctl(option: int, value: int = 0) -> int | None:
+    """``prctl(option, value)``, or None where it is not available (not Linux)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if option == _PR_GET_CHILD_SUBREAPER:
+            out = ctypes.c_int(0)
+            if libc.prctl(option, ctypes.byref(out), 0, 0, 0) != 0:
+                return None
+            return out.value
+        return libc.prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return None
+
+
+class Reaper:
+    """Makes amlforge a child subreaper while one server runs; :meth:`finish` kills and reaps
+    every process re-parented to amlforge since then (what outlived the server's master)."""
+
+    def __init__(self) -> None:
+        self.previous = _prctl(_PR_GET_CHILD_SUBREAPER)
+        if self.previous is not None:
+            _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+        mine = _stat(os.getpid())
+        self.since = mine[3] if mine else 0
+        self.before = set(children(os.getpid()))
+
+    def finish(self, master: int) -> None:
+        """Kill and reap the adopted processes; give amlforge its previous subreaper setting."""
+        try:
+            for _ in range(50):  # a dying process may fork once more: repeat until none is left
+                adopted = [p for p in children(os.getpid()) if p != master and p not in self.before]
+                if not adopted:
+                    break
+                _kill(adopted, signal.SIGKILL)
+                for p in adopted:
+                    try:
+                        os.waitpid(p, 0)
+                    except ChildProcessError:
+                        pass
+                    except OSError:  # pragma: no cover
+                        pass
+            # adopted processes that died by themselves are zombies of ours: reap them too
+            for p in _zombie_children(os.getpid()):
+                if p != master and p not in self.before:
+                    try:
+                        os.waitpid(p, os.WNOHANG)
+                    except OSError:
+                        pass
+        finally:
+            if self.previous is not None:
+                _prctl(_PR_SET_CHILD_SUBREAPER, self.previous)
+
+
+def _zombie_children(pid: int) -> list[int]:
+    out = []
+    for p in _all_pids():
+        st = _stat(p)
+        if st is not None and st[0] == pid and st[2] == "Z":
+            out.append(p)
+    return out
+
+
 def marked_processes(run_id: str) -> list[int]:
     """Live processes whose environment has ``AMLFORGE_SMOKE_RUN=<run_id>``."""
     needle = f"{MARKER_ENV}={run_id}".encode()
@@ -167,6 +247,8 @@ def stop_server(proc: subprocess.Popen, run_id: str, *, grace_s: float = 2.0) ->
 
 def _stop(proc: subprocess.Popen, run_id: str, grace_s: float) -> None:
     pgid = proc.pid
+    # the whole tree now (daemons included: the master is their subreaper), killed at the end
+    tree = {p: _stat(p) for p in descendants(proc.pid)} if proc.poll() is None else {}
     if proc.poll() is None:
         _killpg(pgid, signal.SIGTERM)
         if not _wait(proc, grace_s):
@@ -178,9 +260,10 @@ def _stop(proc: subprocess.Popen, run_id: str, grace_s: float) -> None:
                 _killpg(pgid, signal.SIGKILL)
                 _kill([proc.pid], signal.SIGKILL)
                 proc.wait()
-    # The master is gone (and reaped). Anything left in its group or carrying the
-    # marker is a straggler: kill it.
+    # The master is gone (and reaped). Anything left in its group, in its tree as it was, or
+    # carrying the marker is a straggler: kill it.
     _killpg(pgid, signal.SIGKILL)
+    _kill([p for p, st in tree.items() if st is not None and _same_process(p, st)], signal.SIGKILL)
     deadline = time.monotonic() + 3.0
     while True:
         left = marked_processes(run_id)

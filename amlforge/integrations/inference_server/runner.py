@@ -49,13 +49,18 @@ _PASSTHROUGH_ENV = ("HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_ALL", "LC
 #  * no gunicorn control socket (gunicorn >= 25 creates ~/.gunicorn/gunicorn.ctl,
 #    shared by concurrent servers),
 #  * faulthandler dumps every thread's stack on SIGURG, inherited by the workers, so
-#    that a too-slow init() or run() can be located.
+#    that a too-slow init() or run() can be located,
+#  * it is a child subreaper (PR_SET_CHILD_SUBREAPER): a daemon the scoring script starts
+#    (double fork, setsid()) stays below it, where stopping the server finds it.
 _LAUNCHER = r"""
 import faulthandler, os, signal, sys
 _parent = int(os.environ.pop("AMLFORGE_SMOKE_PARENT", "0"))
 try:  # if amlforge dies (even by SIGKILL), the kernel sends us SIGINT: gunicorn's quick shutdown
     import ctypes
     ctypes.CDLL(None).prctl(1, int(signal.SIGINT), 0, 0, 0)  # PR_SET_PDEATHSIG
+    # orphans of the server tree (a daemon that double-forks and calls setsid()) are
+    # re-parented to this process instead of PID 1, so they stay its descendants
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 except Exception:
     pass
 if _parent and os.getppid() != _parent:
@@ -360,6 +365,7 @@ class _Server:
         self.health_port = 0
         self.started = 0.0
         self.pids: list[int] = []
+        self.reaper: _procs.Reaper | None = None
         self.stopped = False
         self.stuck = False
         self.ready = False
@@ -385,6 +391,7 @@ class _Server:
             cmd += ["--health_port", str(self.health_port)]
         if self.model_dir is not None:
             cmd += ["--model_dir", str(self.model_dir)]
+        self.reaper = _procs.Reaper()  # amlforge adopts what outlives the server's master
         with open(self.log, "ab") as fh:
             self.started = time.monotonic()
             self.proc = subprocess.Popen(
@@ -408,7 +415,11 @@ class _Server:
         self.pids = [self.proc.pid, *_logs.worker_pids(self.text())]
         # A worker stuck in init() or run() ignores SIGTERM: don't wait long for it.
         stuck = self.stuck or not self.ready
-        _procs.stop_server(self.proc, self.run_id, grace_s=0.3 if stuck else 2.0)
+        try:
+            _procs.stop_server(self.proc, self.run_id, grace_s=0.3 if stuck else 2.0)
+        finally:
+            if self.reaper is not None:
+                self.reaper.finish(self.proc.pid)
 
     def dump_stacks(self, settle_s: float = 1.0) -> None:
         """Have the workers log their stacks; wait until the dump shows up in the log."""
