@@ -8,7 +8,6 @@ document can cause (a "billion laughs" file composes to a few nodes but expands 
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 from dataclasses import dataclass, field
@@ -319,6 +318,60 @@ def _short_tag(tag: str) -> str:
     return shorten(tag, 40)
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _expanded_sizes(root: yaml.Node) -> dict[int, int]:
+    """How many values each composed node expands to (aliases counted each time they are used),
+    capped at ``MAX_NODES + 1``. Memoised per node and iterative, so the cost is that of the
+    composed graph (a few KB), not of its expansion (billions for an alias bomb)."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        kids = _children(node)
+        if not children_done:
+            if key in in_progress:  # a recursive alias: the builder reports it
+                continue
+            in_progress.add(key)
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in sizes)
+            continue
+        in_progress.discard(key)
+        sizes[key] = min(MAX_NODES + 1, 1 + sum(sizes.get(id(k), 1) for k in kids))
+    return sizes
+
+
+def _refuse_alias_bombs(root: yaml.Node, display: str) -> None:
+    """Refuse a document that expands to more than :data:`MAX_NODES` values before building it,
+    located at the innermost anchored node that alone expands past the limit."""
+    sizes = _expanded_sizes(root)
+    if sizes.get(id(root), 0) <= MAX_NODES:
+        return
+    node = root
+    seen: set[int] = set()
+    while id(node) not in seen:
+        seen.add(id(node))
+        bigger = next((k for k in _children(node) if sizes.get(id(k), 0) > MAX_NODES), None)
+        if bigger is None:
+            break
+        node = bigger
+    raise UserInputError(
+        f"the document expands to more than {MAX_NODES:,} values",
+        _mark(display, node.start_mark),
+        "this looks like a YAML alias bomb; remove the anchors (&) and aliases (*) that refer to each other",
+    )
+
+
 def _mark(file: str, mark: Any) -> Location:
     if mark is None:
         return Location(file, 1, 1)
@@ -460,6 +513,7 @@ def parse_yaml(text: str, display: str, variables: dict[str, str] | None = None)
         ) from None
     if node is None:
         return None, smap
+    _refuse_alias_bombs(node, display)
     data = _Builder(smap, columns).build(node, (), 0, ())
     if columns:
         _remap(smap, columns)
