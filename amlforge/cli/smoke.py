@@ -248,11 +248,11 @@ def _target(
     ctype = content_type or "application/json"
     if request_file is not None:
         try:
-            body = request_file.read_bytes()
-        except OSError as exc:
-            raise _InputError(
-                f"--request {request_file}: {exc.strerror or exc}", "pass a sample request file"
-            ) from None
+            from amlforge.specs.files import read_user_bytes
+
+            body = read_user_bytes(request_file, str(request_file), 100 * 1024 * 1024, what="sample requests")
+        except UserInputError as exc:
+            raise _InputError(f"--request {request_file}: {exc.message}", "pass a sample request file") from None
         if ctype == "application/json":
             try:
                 json.loads(body)

@@ -151,10 +151,12 @@ class _Importer:
         if spec.build is None or is_uri(spec.build.path):
             return None
         dockerfile = Path(os.path.normpath(doc_folder / spec.build.path)) / spec.build.dockerfile_path
+        from amlforge.errors import UserInputError
+        from amlforge.specs.files import read_user_text
+
         try:
-            with open(dockerfile, encoding="utf-8") as f:
-                head = [next(f, "") for _ in range(5)]
-        except OSError:
+            head = [line + "\n" for line in read_user_text(dockerfile, errors="replace").splitlines()[:5]]
+        except UserInputError:
             return None
         from amlforge.generators.dockerfile import SOURCE_MARKER
 

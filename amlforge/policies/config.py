@@ -28,6 +28,7 @@ from typing import Any
 
 from amlforge.errors import Location, UserInputError
 from amlforge.policies.registry import Finding, Rule, Severity
+from amlforge.specs.files import read_user_bytes, read_user_text
 
 PROFILES = ("dev", "test", "prod")
 _KEYS = {"select", "ignore", "fail_on", "profile", "baseline", "severity", "options", "exclude", "quota", "policies", "knowledge", "instance_types"}
@@ -46,8 +47,13 @@ class Baseline:
     @classmethod
     def read(cls, path: Path) -> Baseline:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_user_bytes(path, str(path), 64 * 1024 * 1024))
             entries = {(d["rule"], d["path"], d["message"]) for d in data["findings"]}
+        except UserInputError as e:
+            if e.message == "no such file":
+                raise UserInputError("baseline file not found", Location(str(path)),
+                                     "create it with: amlforge lint PATHS --write-baseline FILE") from None
+            raise
         except FileNotFoundError:
             raise UserInputError("baseline file not found", Location(str(path)),
                                  "create it with: amlforge lint PATHS --write-baseline FILE") from None
@@ -114,8 +120,8 @@ def load_config(root: Path, explicit: Path | None = None) -> tuple[dict[str, Any
         import tomllib  # only when there is a file to read
 
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            data = tomllib.loads(read_user_text(path, os.path.relpath(path)))
+        except (tomllib.TOMLDecodeError, RecursionError) as e:
             raise UserInputError(f"invalid TOML: {e}", Location(os.path.relpath(path)), "fix the TOML syntax") from None
         table = data.get("tool", {}).get("amlforge") if path.name == "pyproject.toml" else data.get("tool", {}).get(
             "amlforge", data)

@@ -157,7 +157,14 @@ def load_knowledge(extra: Path | None = None) -> Knowledge:
         return base
     where = Location(str(extra))
     try:
-        data = json.loads(extra.read_text(encoding="utf-8"))
+        from amlforge.specs.files import read_user_bytes
+
+        data = json.loads(read_user_bytes(extra, str(extra)))
+    except UserInputError as e:
+        if e.message == "no such file":
+            raise UserInputError("knowledge file not found", where,
+                                 "check the 'knowledge' path in the configuration") from None
+        raise
     except FileNotFoundError:
         raise UserInputError("knowledge file not found", where, "check the 'knowledge' path in the configuration") from None
     except (OSError, UnicodeDecodeError, ValueError) as e:

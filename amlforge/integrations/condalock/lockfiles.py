@@ -15,6 +15,10 @@ import yaml
 
 from amlforge import __version__
 from amlforge.errors import Location, UserInputError
+from amlforge.specs.files import read_user_bytes
+
+#: Largest lock or pinned file read (a conda-lock file of a large environment is a few MB).
+MAX_LOCK_BYTES = 64 * 1024 * 1024
 from amlforge.integrations.condalock._common import (
     DEFAULT_PLATFORMS,
     INPUTS_PREFIX,
@@ -240,8 +244,8 @@ def read_lockfile(lockfile: Path) -> tuple[LockedPackage, ...]:
         LockError: The file is not a conda-lock lock file.
     """
     try:
-        data = yaml.load(Path(lockfile).read_bytes(), Loader=YAML_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
+        data = yaml.load(read_user_bytes(lockfile, str(lockfile), MAX_LOCK_BYTES, what="lock files"), Loader=YAML_LOADER)
+    except (UserInputError, yaml.YAMLError, RecursionError) as exc:
         raise LockError(f"cannot read {lockfile}: {exc}") from None
     return parse_lock_data(data, str(lockfile))[1]
 
@@ -310,22 +314,21 @@ def render_pinned(
 def _read_header(pinned_file: Path) -> dict[str, str]:
     header: dict[str, str] = {}
     try:
-        with open(pinned_file, encoding="utf-8") as fh:
-            for line in fh:
-                if not line.startswith("#"):
-                    break
-                for name, prefix in (("key", KEY_PREFIX), ("inputs", INPUTS_PREFIX),
-                                     ("lockfile_sha256", LOCKFILE_SHA_PREFIX)):
-                    if line.startswith(prefix):
-                        header[name] = line[len(prefix):].strip()
-    except OSError:
-        pass
+        text = read_user_bytes(pinned_file, str(pinned_file), MAX_LOCK_BYTES).decode("utf-8", "replace")
+    except UserInputError:
+        return header
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        for name, prefix in (("key", KEY_PREFIX), ("inputs", INPUTS_PREFIX), ("lockfile_sha256", LOCKFILE_SHA_PREFIX)):
+            if line.startswith(prefix):
+                header[name] = line[len(prefix):].strip()
     return header
 
 
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_user_bytes(path, str(path), MAX_LOCK_BYTES, what="lock files")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -381,7 +384,7 @@ def _describe_change(env: CondaFile, recorded: Mapping[str, Any],
 
 def _pinned_names(pinned_file: Path) -> set[str] | None:
     try:
-        data = yaml.load(pinned_file.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+        data = yaml.load(read_user_bytes(pinned_file, str(pinned_file), MAX_LOCK_BYTES), Loader=YAML_LOADER)
         names: set[str] = set()
         for dep in data.get("dependencies") or []:
             if isinstance(dep, str):
@@ -426,7 +429,11 @@ def lock_status(env: CondaFile, paths: LockPaths, inputs: Mapping[str, Any]) -> 
             recorded = {}
         reason, req = _describe_change(env, recorded, inputs, paths.pinned_file)
         return status("stale", reason, req)
-    if header.get("lockfile_sha256") != sha256_file(paths.lockfile):
+    try:
+        digest = sha256_file(paths.lockfile)
+    except UserInputError as e:
+        return status("stale", f"{paths.lockfile.name} cannot be read ({e.message})")
+    if header.get("lockfile_sha256") != digest:
         return status("stale", f"{paths.lockfile.name} was changed after it was locked")
     return status("fresh")
 

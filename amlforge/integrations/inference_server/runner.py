@@ -31,6 +31,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from amlforge.errors import UserInputError
+from amlforge.specs.files import read_user_text
+
 from . import _logs, _procs
 
 #: Azure errors used in :attr:`SmokeReport.azure_error`.
@@ -506,16 +509,16 @@ class _Server:
 
 def _top_level_defs(script: Path) -> dict[str, int]:
     try:
-        tree = ast.parse(script.read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError, OSError):
+        tree = ast.parse(read_user_text(script, errors="replace"))
+    except (SyntaxError, ValueError, OSError, RecursionError, UserInputError):
         return {}
     return {n.name: n.lineno for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
 def _nested_def(script: Path, name: str) -> int | None:
     try:
-        tree = ast.parse(script.read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError, OSError):
+        tree = ast.parse(read_user_text(script, errors="replace"))
+    except (SyntaxError, ValueError, OSError, RecursionError, UserInputError):
         return None
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from amlforge.specs.files import is_regular_file
 from amlforge.specs.project import Loaded, Project, is_local_path
 
 #: Largest number of bytes hashed for one path; beyond it only names and sizes are compared.
@@ -170,9 +171,14 @@ def _digest(path: Path) -> str:
         total += size
         if total > MAX_HASHED_BYTES:
             continue  # very large models: names and sizes only
-        with open(f, "rb") as stream:
-            for chunk in iter(lambda: stream.read(1 << 20), b""):
-                h.update(chunk)
+        if not is_regular_file(f):  # a FIFO or device in a model folder is never opened
+            continue
+        try:
+            with open(f, "rb") as stream:
+                for chunk in iter(lambda: stream.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError:
+            continue
     return h.hexdigest()
 
 
