@@ -355,8 +355,8 @@ def _refuse_alias_bombs(root: yaml.Node, display: str) -> None:
     """Refuse a document that expands to more than :data:`MAX_NODES` values before building it,
     located at the innermost anchored node that alone expands past the limit."""
     sizes = _expanded_sizes(root)
-    if sizes.get(id(root), 0) <= MAX_NODES:
-        return
+    if sizes.get(id(root), 0) <= MAX_NODES or len(sizes) > MAX_NODES:
+        return  # small, or large by itself (not by aliases): the builder says which
     node = root
     seen: set[int] = set()
     while id(node) not in seen:
