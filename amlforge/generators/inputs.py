@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amlforge.errors import Location, UserInputError
-from amlforge.specs.files import read_user_text
+from amlforge.specs.files import is_regular_file, path_problem, read_user_text
 from amlforge.specs.project_spec import LoadedSpec, ProjectSpec
 
 #: Folders of the output, one per target.
@@ -86,7 +86,7 @@ def read_inputs(loaded: LoadedSpec, out_dir: Path) -> Inputs:
         where = loaded.source.locate(("environments", name, "conda_file"))
         path = folder / env.conda_file
         _check_inside(path, root, where, "conda file")
-        if not path.is_file():
+        if not is_regular_file(path):
             raise UserInputError(f"conda file '{env.conda_file}' does not exist", where,
                                  "create it (amlforge init writes a pinned example), or fix the path")
         used, locked, note = _pinned_or_original(path)
@@ -110,6 +110,9 @@ def read_inputs(loaded: LoadedSpec, out_dir: Path) -> Inputs:
 
 
 def _check_inside(path: Path, root: Path, where: Location, what: str) -> None:
+    problem = path_problem(path)
+    if problem is not None:
+        raise UserInputError(f"the {what}: {problem}", where, "shorten the path: a file name may have at most 255 bytes")
     real = Path(os.path.realpath(path))
     if real != root and root not in real.parents:
         raise UserInputError(f"the {what} resolves outside the project ({root})", where,

@@ -510,7 +510,7 @@ class _Server:
 def _top_level_defs(script: Path) -> dict[str, int]:
     try:
         tree = ast.parse(read_user_text(script, errors="replace"))
-    except (SyntaxError, ValueError, OSError, RecursionError, UserInputError):
+    except (SyntaxError, ValueError, OSError, RecursionError, MemoryError, UserInputError):
         return {}
     return {n.name: n.lineno for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
@@ -518,7 +518,7 @@ def _top_level_defs(script: Path) -> dict[str, int]:
 def _nested_def(script: Path, name: str) -> int | None:
     try:
         tree = ast.parse(read_user_text(script, errors="replace"))
-    except (SyntaxError, ValueError, OSError, RecursionError, UserInputError):
+    except (SyntaxError, ValueError, OSError, RecursionError, MemoryError, UserInputError):
         return None
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:

@@ -118,6 +118,10 @@ def _parse(path: Path) -> ParsedScript:
         err = SyntaxError(str(e))
         err.lineno, err.offset = 1, 1
         return ParsedScript(path, display, error=err)
+    except (MemoryError, RecursionError):  # the parser gives up on very deep nesting this way
+        err = SyntaxError("too deeply nested for Python's parser")
+        err.lineno, err.offset = 1, 1
+        return ParsedScript(path, display, error=err)
     return ParsedScript(path, display, tree=tree, lines=tuple(data.splitlines()))
 
 
