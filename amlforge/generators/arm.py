@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from amlforge.generators._render import ArmNames, Concat, Expr, Param, ResourceRef, arm_str, json_str, render
+from amlforge.generators._render import ArmNames, Concat, Expr, Param, ResourceRef, arm_str, render
 from amlforge.generators.inputs import ARM_DIR, Inputs
 from amlforge.generators.resources import NESTED_DEPLOYMENT_API, Resource, Template, TrafficStep, build_template
 
