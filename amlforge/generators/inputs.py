@@ -126,7 +126,7 @@ def _pinned_or_original(conda_file: Path) -> tuple[Path, bool, str]:
     except ImportError:  # pragma: no cover - the lock integration is part of the package
         return conda_file, False, ""
     pinned = lock_paths(conda_file).pinned_file
-    if not pinned.is_file():
+    if not os.path.isfile(pinned):
         return conda_file, False, ""
     try:
         status = check_lock(conda_file)

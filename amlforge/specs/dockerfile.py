@@ -13,6 +13,7 @@ need, each with its location in the Dockerfile:
 from __future__ import annotations
 
 import io
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -177,7 +178,7 @@ def _requirement_file(context: Path, name: str) -> Path | None:
     """A requirements file a RUN line names, looked up in the build context (by path, then by name)."""
     for candidate in (context / name.lstrip("/"), context / Path(name).name):
         try:
-            if candidate.is_file() and context.resolve() in candidate.resolve().parents:
+            if os.path.isfile(candidate) and context.resolve() in candidate.resolve().parents:
                 return candidate
         except OSError:
             continue

@@ -415,8 +415,11 @@ class Project:
 
 def _size_on_disk(path: Path) -> int:
     """Bytes of a file, or of every file below a folder (measured once per run and path)."""
-    if not path.is_dir():
-        return path.stat().st_size
+    if not os.path.isdir(path):
+        try:
+            return os.stat(path).st_size
+        except OSError:
+            return 0
     total = 0
     for dirpath, _, files in os.walk(path):
         for f in files:

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import os
+
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -421,7 +423,7 @@ def _read_mlflow(folder: LocalPath) -> MlflowModel:
         info.problem = f"'{folder.raw}' is a file; an MLflow model is a folder with an MLmodel file"
         return info
     path = folder.path / "MLmodel"
-    if not path.is_file():
+    if not os.path.isfile(path):
         info.problem = f"'{folder.raw}' has no MLmodel file"
         return info
     info.mlmodel = display_path(path)
@@ -443,7 +445,7 @@ def _read_mlflow(folder: LocalPath) -> MlflowModel:
     if isinstance(env, str) and env:
         info.env_file = env
         conda_path = folder.path / env
-        if conda_path.is_file():
+        if os.path.isfile(conda_path):
             conda, _, _ = load_conda_file(conda_path, display_path(conda_path))
             info.conda = conda
         else:

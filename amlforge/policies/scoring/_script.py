@@ -113,6 +113,8 @@ def _parse(path: Path) -> ParsedScript:
         tree = _parse_source(data)
     except SyntaxError as e:
         e.filename = display
+        # the parser reports some errors (a bad coding declaration) at column -1 or line 0
+        e.lineno, e.offset = max(e.lineno or 1, 1), max(e.offset or 1, 1)
         return ParsedScript(path, display, error=e)
     except ValueError as e:  # null bytes (a SyntaxError from Python 3.12 on)
         err = SyntaxError(str(e))
@@ -142,7 +144,7 @@ def _locate(project: Project, dep: Loaded[OnlineDeploymentBase]) -> ScoringScrip
     def where() -> tuple[Path, bool, bool]:
         path = Path(os.path.normpath(code.path / raw))
         inside = path == code.path or code.path in path.parents
-        return path, inside, path.is_file()
+        return path, inside, os.path.isfile(path)  # False, not an error, for a name too long
 
     path, inside, exists = project.memo(("scoring.where", str(code.path), raw), where)
     script = ScoringScript(dep, code, raw, path, inside, exists)

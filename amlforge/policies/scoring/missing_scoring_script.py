@@ -29,6 +29,7 @@ code_configuration:
 - [Troubleshooting online endpoints: ResourceNotReady](https://learn.microsoft.com/azure/machine-learning/how-to-troubleshoot-online-endpoints)
 """
 
+import os
 from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
@@ -49,7 +50,7 @@ def check(project: Project) -> Iterator[Violation]:
                 "move the script into the code folder and give its path relative to that folder",
             )
         elif not script.exists:
-            what = "is a folder" if script.path.is_dir() else "does not exist"
+            what = "is a folder" if os.path.isdir(script.path) else "does not exist"
             yield Violation(
                 anchor,
                 f"scoring_script '{script.raw}' {what} in the code folder '{code}'",
