@@ -19,7 +19,8 @@ def test_lint_markdown() -> None:
     assert text.startswith("<!-- amlforge-lint -->\n## amlforge lint fails\n")
     assert "| Findings | 3 | 1 | 1 |" in text
     assert "'lightgbm' is imported, but &lt;env&gt; & \"conda\" does not install it" in text
-    assert "100% of requests\\r\\nreload the model" in text
+    # escaped control characters, their backslashes escaped again for Markdown (shown as \r\n)
+    assert "100% of requests\\\\r\\\\nreload the model" in text
     assert "<details><summary>How to fix</summary>" in text
 
 
