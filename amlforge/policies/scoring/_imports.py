@@ -9,6 +9,9 @@ Two shipped tables drive this (see ``amlforge/data/SOURCES.md``):
   server's dependency closure, ``scikit-learn`` -> ``numpy``, ``scipy``, ``joblib``...),
   conda aliases (``pytorch`` -> ``torch``), and the packages of curated inference
   environments.
+- ``package_deps.json``: the Requires-Dist of each distribution's own wheel, recursively from a
+  few seeds (``azureml-mlflow`` -> ``mlflow-skinny``, which provides ``mlflow``), written by
+  ``tools/package_deps.py`` from PyPI metadata.
 
 An environment is only judged when amlforge can know everything in it: a conda file (inline
 or local) on a Microsoft Azure ML base image, or a curated inference environment without a
@@ -50,8 +53,14 @@ def namespaces() -> frozenset[str]:
 
 @cache
 def _requires() -> tuple[dict[str, list[str]], dict[str, str]]:
+    """What each distribution brings along: ``package_deps.json`` (read from the wheels' own
+    Requires-Dist by tools/package_deps.py) merged with ``package_requires.json`` (dependency
+    closures of the inference server and the big frameworks)."""
     data = _table("package_requires.json")
-    return data["requires"], data["aliases"]
+    merged: dict[str, list[str]] = {name: list(deps) for name, deps in _table("package_deps.json")["requires"].items()}
+    for name, deps in data["requires"].items():
+        merged[name] = sorted(set(merged.get(name, ())) | set(deps))
+    return merged, data["aliases"]
 
 
 def curated_environments() -> dict[str, list[str]]:

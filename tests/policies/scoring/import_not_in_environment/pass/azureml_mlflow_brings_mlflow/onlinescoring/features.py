@@ -1,0 +1,2 @@
+def prepare(rows):
+    return rows
