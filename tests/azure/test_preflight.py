@@ -195,8 +195,9 @@ def test_group_in_another_region_is_a_note(emulator: Emulator, project: Path) ->
             "resources are created in westeurope") in result.stderr
 
 
-def test_unimportable_azure_mgmt_resource_is_a_note(emulator: Emulator, template: Path) -> None:
-    """A client pre-flight cannot build (here: azure-mgmt-resource blocked) does not stop the operation."""
+def test_unimportable_azure_mgmt_resource_names_the_extra(emulator: Emulator, template: Path) -> None:
+    """azure-mgmt-resource is part of the 'azure' extra: without it, the command says which extra to install
+    (exit 2) before any request, instead of failing half-way."""
     blocker = textwrap.dedent("""
         import sys
         class Block:
@@ -210,10 +211,10 @@ def test_unimportable_azure_mgmt_resource_is_a_note(emulator: Emulator, template
     """)
     result = subprocess.run([sys.executable, "-c", blocker, "azure", "validate", str(template), *TARGET], cwd=ROOT,
                             capture_output=True, text=True, timeout=60, env=azure_env(emulator))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert "note: pre-flight skipped: azure-mgmt-resource cannot be imported" in result.stderr
-    assert _preflight_requests(emulator) == [] and _deployments_requests(emulator)
+    assert "pip install 'amlforge[azure]'" in result.stderr
+    assert _preflight_requests(emulator) == [] and _deployments_requests(emulator) == []
 
 
 # --- what pre-flight checks, without a server ---------------------------------------------------

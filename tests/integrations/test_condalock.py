@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -269,12 +268,9 @@ def test_cache_hit_does_not_rerun_conda_lock(channel: str, tmp_path: Path) -> No
     lock_before = first.lockfile.stat()
 
     # A solver path that does not exist proves conda-lock is not started on a cache hit:
-    # resolving it would raise SolverNotFoundError.
-    start = time.perf_counter()
+    # resolving it would raise SolverNotFoundError. (How fast a hit is, bench/bench_lock.py measures.)
     second = lock_conda_file(conda_file, solver=str(tmp_path / "missing-solver"))
-    elapsed = time.perf_counter() - start
     assert second.action == "cached" and second.solver is None
-    assert elapsed < 0.5, elapsed
     assert [p.pin for p in second.packages] == [p.pin for p in first.packages]
     after = first.lockfile.stat()
     assert (after.st_mtime_ns, after.st_ino) == (lock_before.st_mtime_ns, lock_before.st_ino)
@@ -283,12 +279,10 @@ def test_cache_hit_does_not_rerun_conda_lock(channel: str, tmp_path: Path) -> No
     conda_file.write_text("# a comment\n" + conda_file.read_text().replace("  - ", "    - "))
     assert check_lock(conda_file).state == "fresh"
 
-    # Through the CLI, a cache hit is one fast process.
-    start = time.perf_counter()
+    # Through the CLI, a cache hit starts no solver either.
     proc = run_cli(conda_file, "--solver", tmp_path / "missing-solver")
     assert proc.returncode == 0, proc.stderr
     assert "up to date" in proc.stdout
-    assert time.perf_counter() - start < 3.0
 
 
 def test_check_detects_edit_and_missing_lock(channel: str, tmp_path: Path) -> None:
