@@ -15,7 +15,7 @@ from amlforge.readers.base import LoadOptions, LoadProblem, ReadResult, Reader
 from amlforge.specs.project import Document
 from amlforge.specs.source import parse_yaml, read_text
 
-SCHEMA_HOSTS = ("azuremlschemas.azureedge.net", "azuremlsdk2.blob.core.windows.net")
+SCHEMA_HOSTS = ("azuremlschemas.azureedge.net", "azuremlsdk2.blob.core.windows.net", "azureml/sdk-2-0/")
 _SCHEMA_FAMILIES = {
     "managedonlineendpoint": "endpoint",
     "kubernetesonlineendpoint": "endpoint",

@@ -105,3 +105,14 @@ def test_verbose_lists_the_skipped_files_with_reasons(tmp_path: Path) -> None:
     assert "blue.yml:5:16: error AML201" in result.stdout
     quiet = run_cli("lint", ".", cwd=tmp_path)
     assert "skipped" not in quiet.stderr
+
+
+@pytest.mark.parametrize(("schema", "kind"), [
+    ("http://azureml/sdk-2-0/OnlineEndpoint.json", "managed_endpoint"),
+    ("http://azureml/sdk-2-0/ManagedOnlineDeployment.json", "managed_deployment"),
+    ("http://azureml/sdk-2-0/ModelVersionPackage.json", None),  # a model package: az-ml, not online
+])
+def test_the_sdk_2_0_schema_urls_are_az_ml(schema: str, kind: str | None) -> None:
+    found, why = recognise({"$schema": schema, "name": "x"})
+    assert found == kind
+    assert kind is not None or why == "an az-ml modelversionpackage document"
