@@ -1,8 +1,8 @@
 """A base image on a floating tag, or a prebuilt Azure ML image on a tag past its support.
 
 ## What it does
-Reports an environment `image` that has no tag (Docker then uses `latest`) or whose tag is
-`latest`, except for Microsoft's prebuilt Azure ML images (`mcr.microsoft.com/azureml/...`),
+Reports an environment `image`, or a `FROM` image of a build context's Dockerfile, that has
+no tag (Docker then uses `latest`) or whose tag is `latest`, except for Microsoft's prebuilt Azure ML images (`mcr.microsoft.com/azureml/...`),
 where Microsoft recommends `latest`. A prebuilt image pinned to a date tag (`:20240709.v1`)
 is reported when the date is more than six months before the date of amlforge's knowledge
 catalog (or the `retirement_as_of` option), the support window Microsoft gives older tags; the
@@ -49,42 +49,51 @@ import datetime
 import re
 from collections.abc import Iterator
 
-from amlforge.policies.environment._helpers import parse_image
+from amlforge.errors import Location
+from amlforge.policies.environment._helpers import ImageRef, parse_image
+from amlforge.policies.environment._lifecycle import image_references
 from amlforge.policies.registry import Severity, Violation, rule
-from amlforge.specs.project import Project
+from amlforge.specs.project import Anchor, Project
 
 
 @rule("AML408", "mutable-image-tag", Severity.WARNING, prevents=("ImageBuildFailure", "ResourceNotReady"))
 def check(project: Project) -> Iterator[Violation]:
     digest = bool(project.option("require_image_digest", False))
+    seen: set[tuple[str, int]] = set()
     for env in project.environments:
-        if not env.spec.image:
-            continue
-        ref = parse_image(env.spec.image)
-        if ref.digest:
-            continue
-        hint = "pin a version tag or a digest (@sha256:...)"
-        if _prebuilt(ref.registry, ref.repository) and not digest:
-            when, what = _reference_date(project)
-            stale = _stale_date_tag(ref.tag, when)
-            if stale is not None:
-                yield Violation(env.at("image"),
-                                f"image '{ref.raw}' is pinned to a tag of {stale.isoformat()}, more than six months "
-                                f"before {when.isoformat()} ({what}): Microsoft supports prebuilt image tags for "
-                                "six months",
-                                "use the 'latest' tag, as Microsoft recommends for prebuilt images, or a tag from "
-                                "the last six months")
-            continue  # 'latest' (or no tag) is what Microsoft recommends for its prebuilt images
-        if ref.tag is None:
-            message = f"image '{ref.raw}' has no tag, so every build pulls whatever 'latest' is then"
-        elif ref.tag.lower() == "latest":
-            message = f"image '{ref.raw}' uses the floating tag 'latest'"
-        elif digest:
-            message = f"image '{ref.raw}' is pinned by tag only; a tag can be pushed again (require_image_digest)"
-            hint = "append the digest: @sha256:<digest>"
-        else:
-            continue
-        yield Violation(env.at("image"), message, hint)
+        for at, raw in image_references(project, env):
+            where = at.location() if isinstance(at, Anchor) else at
+            if (where.file, where.line) not in seen:
+                seen.add((where.file, where.line))
+                yield from _check(project, at, parse_image(raw), digest)
+
+
+def _check(project: Project, at: Anchor | Location, ref: ImageRef, digest: bool) -> Iterator[Violation]:
+    """Findings of one image reference (an environment's image, or a Dockerfile's FROM)."""
+    if ref.digest:
+        return
+    hint = "pin a version tag or a digest (@sha256:...)"
+    if _prebuilt(ref.registry, ref.repository) and not digest:
+        when, what = _reference_date(project)
+        stale = _stale_date_tag(ref.tag, when)
+        if stale is not None:
+            yield Violation(at,
+                            f"image '{ref.raw}' is pinned to a tag of {stale.isoformat()}, more than six months "
+                            f"before {when.isoformat()} ({what}): Microsoft supports prebuilt image tags for "
+                            "six months",
+                            "use the 'latest' tag, as Microsoft recommends for prebuilt images, or a tag from "
+                            "the last six months")
+        return  # 'latest' (or no tag) is what Microsoft recommends for its prebuilt images
+    if ref.tag is None:
+        message = f"image '{ref.raw}' has no tag, so every build pulls whatever 'latest' is then"
+    elif ref.tag.lower() == "latest":
+        message = f"image '{ref.raw}' uses the floating tag 'latest'"
+    elif digest:
+        message = f"image '{ref.raw}' is pinned by tag only; a tag can be pushed again (require_image_digest)"
+        hint = "append the digest: @sha256:<digest>"
+    else:
+        return
+    yield Violation(at, message, hint)
 
 
 _DATE_TAG = re.compile(r"(\d{4})(\d{2})(\d{2})\.v\d+\Z")
