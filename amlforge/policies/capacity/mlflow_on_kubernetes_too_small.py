@@ -38,7 +38,6 @@ from collections.abc import Iterator
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.policies.traffic._resources import show
 from amlforge.specs.instance_type import DEFAULT_REQUESTS
-from amlforge.specs.model import ModelSpec
 from amlforge.specs.project import Project
 from amlforge.specs.resources import parse_quantity
 
@@ -50,9 +49,8 @@ def check(project: Project) -> Iterator[Violation]:
     for dep in project.deployments:
         if getattr(dep.spec, "kind", None) != "kubernetes":
             continue
-        owner = project.model_of(dep)
-        model = owner.spec if owner is not None else dep.spec.model
-        if not isinstance(model, ModelSpec) or model.type != "mlflow_model":
+        model = project.model_of(dep)  # inline, or a model file of the run it names
+        if model is None or model.spec.type != "mlflow_model":
             continue
         requests, where, anchor = _requests(project, dep)
         short = [k for k in ("cpu", "memory") if requests.get(k) is not None and requests[k] < need[k]]
@@ -64,20 +62,20 @@ def check(project: Project) -> Iterator[Violation]:
                         "request at least cpu: \"2\" and memory: 4Gi (resources.requests or a larger instance type)")
 
 
+def _cpu_and_memory(settings) -> dict[str, float | None]:  # noqa: ANN001 - ResourceSettings or CrdResources
+    return {k: parse_quantity(getattr(settings, k)) if getattr(settings, k) else None for k in ("cpu", "memory")}
+
+
 def _requests(project: Project, dep):  # noqa: ANN001, ANN202 - small private helper
+    """What the container requests, where that comes from, and where to point."""
     resources = dep.spec.resources
     if resources is not None and resources.requests is not None:
-        r = resources.requests
-        return ({"cpu": parse_quantity(r.cpu) if r.cpu else None,
-                 "memory": parse_quantity(r.memory) if r.memory else None},
-                "resources.requests", dep.at("resources", "requests"))
+        return _cpu_and_memory(resources.requests), "resources.requests", dep.at("resources", "requests")
     name = dep.spec.instance_type
     itype = project.instance_type(name) if name else None
     if itype is not None and itype.spec.spec.resources is not None and itype.spec.spec.resources.requests is not None:
-        r = itype.spec.spec.resources.requests
-        return ({"cpu": parse_quantity(r.cpu) if r.cpu else None,
-                 "memory": parse_quantity(r.memory) if r.memory else None},
-                f"instance type '{name}' requests", dep.at("instance_type"))
+        return (_cpu_and_memory(itype.spec.spec.resources.requests), f"instance type '{name}' requests",
+                dep.at("instance_type"))
     if name and itype is None and project.instance_types:
         return {}, "", dep.at()
     if name and not project.instance_types and name != "defaultinstancetype":

@@ -45,7 +45,6 @@ instance_count: 3
 from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
-from amlforge.specs.model import ModelSpec
 from amlforge.specs.deployment import OnlineDeploymentBase
 from amlforge.specs.project import Loaded, Project
 
@@ -64,9 +63,8 @@ def check(project: Project) -> Iterator[Violation]:
     for dep in project.deployments:
         if dep.spec.code_configuration is not None or _may_serve_itself(project, dep):
             continue
-        owner = project.model_of(dep)
-        model = owner.spec if owner is not None else dep.spec.model
-        if not isinstance(model, ModelSpec) or (model.type or "custom_model") != "custom_model":
+        model = project.model_of(dep)  # inline, or a model file of the run it names
+        if model is None or (model.spec.type or "custom_model") != "custom_model":
             continue
         yield Violation(dep.at("model"),
                         "a custom_model needs a scoring script: only MLflow and Triton models deploy without "
