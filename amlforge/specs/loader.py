@@ -167,7 +167,7 @@ def parse_overrides(pairs: Sequence[tuple[str, str]]) -> list[Override]:
     for key, raw in pairs:
         kind: str | None = None
         text = f"--set {key}={raw}"
-        if ":" in key:
+        if ":" in key and "." not in key.partition(":")[0]:  # tags.a:b=1 is a key, not a kind
             kind, _, key = key.partition(":")
             kind = kind.strip().lower()
             if kind not in OVERRIDE_KINDS:

@@ -158,3 +158,8 @@ def test_bad_set_exits_2_with_a_hint(tmp_path: Path) -> None:
     result = run_cli("lint", "--set", "x=[x", "blue.yml", cwd=tmp_path)
     assert result.returncode == 2 and "not valid YAML" in result.stderr and "hint:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_colon_inside_a_dotted_key_is_not_a_kind(tmp_path: Path) -> None:
+    project = _set(tmp_path, ("tags.team:ml", "scoring"))
+    assert project.deployments[0].doc.data["tags"] == {"team:ml": "scoring"}
