@@ -104,7 +104,7 @@ def _prepare(source: Path, subscription: str | None, resource_group: str | None,
     from amlforge.integrations.azure.credentials import arm_endpoint as resolve_endpoint
     from amlforge.integrations.azure.preflight import target_region
 
-    require("azure.core", "azure.mgmt.core", "azure.mgmt.resource.deployments")
+    require("azure.core", "azure.mgmt.core", "azure.mgmt.resource.deployments", "azure.mgmt.resource.resources")
     endpoint = resolve_endpoint(arm_endpoint)
     dep = load_input(source, parameters_file)
     name = deployment_name or default_deployment_name()
