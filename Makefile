@@ -50,13 +50,14 @@ FUZZ_SEED ?= 1
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz --count $(FUZZ_COUNT) --seed $(FUZZ_SEED)
 
-## bench: performance figures and ratios (not tests): lint vs azure-ai-ml, start-up vs its floor, generate, lock cache
+## bench: performance figures and ratios (not tests): lint vs azure-ai-ml, start-up vs its floor, generate, lock cache, templates
 bench: $(STAMP)
 	$(BIN)/python bench/bench_lint.py
 	$(BIN)/python bench/bench_startup.py
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_lock.py
 	$(BIN)/python bench/bench_sdk.py
+	$(BIN)/python bench/bench_templates.py
 
 ## docs: regenerate docs/rules.md and docs/failure-modes.md from the rule catalog
 docs: $(STAMP)

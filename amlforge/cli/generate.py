@@ -27,7 +27,7 @@ def print_problems(problems: list) -> None:
               show_default=True, help="Folder the artifacts are written to. With several SPECs, a relative folder "
               "below each spec's own folder.")
 @click.option("--only", default=None, metavar="TARGETS",
-              help="Comma-separated targets: yaml, arm, bicep, docker (default: all).")
+              help="Comma-separated targets: yaml, arm, bicep, docker, terraform (default: all but terraform).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a unified diff when files on disk are stale.")
 @handle_errors
 def command(specs: tuple[Path, ...], out_dir: Path, only: str | None, check: bool) -> None:

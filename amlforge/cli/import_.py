@@ -19,11 +19,17 @@ from amlforge.cli._common import EXIT_USAGE, handle_errors
 @click.option("--region", default=None, help="target.region (default: westeurope).")
 @click.option("--subscription", default=None, help="target.subscription (optional).")
 @click.option("--profile", type=click.Choice(["dev", "test", "prod"]), default=None, help="target.profile.")
+@click.option("--parameters", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="Parameter values of ARM, Bicep or Terraform input (parameters JSON, .bicepparam, .tfvars).")
 @click.option("--force", is_flag=True, help="Overwrite an existing spec.")
 @handle_errors
 def command(folder: Path, output: Path | None, workspace: str | None, resource_group: str | None,
-            region: str | None, subscription: str | None, profile: str | None, force: bool) -> None:
+            region: str | None, subscription: str | None, profile: str | None, parameters: Path | None,
+            force: bool) -> None:
     """Convert the az-ml endpoint, deployment, environment and model YAML under FOLDER into amlforge.yaml.
+
+    FOLDER may also be (or hold) ARM templates, Bicep files or Terraform files with azapi resources
+    (their parameter values from --parameters FILE or the template's own parameters file).
 
     FOLDER may also be (or hold) a .py file or a notebook that builds azure-ai-ml entities: the
     spec then holds what the code deploys (values known only at run time are left out, and listed).
@@ -45,7 +51,8 @@ def command(folder: Path, output: Path | None, workspace: str | None, resource_g
         raise UserInputError("the spec exists", Location(str(out)), "pass --force to overwrite it, or -o another file")
     notes: list[str] = []
     try:
-        spec = import_project(folder, spec_folder=Path(".") if to_stdout else out.parent, target=target, notes=notes)
+        spec = import_project(folder, spec_folder=Path(".") if to_stdout else out.parent, target=target, notes=notes,
+                              parameters=parameters)
     except SpecError as e:
         print_problems(e.problems)
         sys.exit(EXIT_USAGE)

@@ -22,6 +22,9 @@ from amlforge.reporters import FORMATS
 @click.option("--set", "overrides", multiple=True, metavar="[KIND:]KEY=VALUE",
               help="Set a field as az ml --set does, in every file whose kind has it (endpoint_name: deployments only); KIND (endpoint, deployment, environment, model) picks one kind: --set deployment:name=blue.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Fill the placeholder NAME ({{NAME}}, <NAME>, ${NAME}, $(NAME), ...) in the text before parsing.")
+@click.option("--parameters", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="Parameter values of ARM, Bicep or Terraform templates (parameters JSON, .bicepparam, .tfvars; "
+                   "default: each template's own <name>.parameters.json, <name>.bicepparam or terraform.tfvars).")
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Project root; referenced paths outside it are reported.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
@@ -44,11 +47,11 @@ from amlforge.reporters import FORMATS
 @handle_errors
 def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...],
             ignore: tuple[str, ...], profile: str | None, overrides: tuple[str, ...],
-            variables: tuple[str, ...], root: Path | None, config_file: Path | None,
+            variables: tuple[str, ...], parameters: Path | None, root: Path | None, config_file: Path | None,
             quota: Path | None, policies: tuple[str, ...], baseline: Path | None, write_baseline: Path | None,
             skip_unknown: bool, verbose: bool, output_formats: tuple[str, ...], output: Path | None, color: str,
             quiet: int, exit_zero: bool) -> None:
-    """Lint az-ml online endpoint, deployment and environment YAML before deploying.
+    """Lint az-ml online endpoint, deployment and environment YAML (or ARM, Bicep and Terraform azapi files) before deploying.
 
     PATHS are files or folders (default: the current folder). Exit codes: 0 clean (a folder
     with no az-ml files warns), 1 findings at or above --fail-on (0 with --exit-zero; a file
@@ -65,7 +68,7 @@ def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...
         list(paths), root=root, config_file=config_file, select=split(select), ignore=split(ignore),
         fail_on=fail_on, profile=profile, baseline=baseline, quota=quota,
         overrides=parse_pairs(overrides, "--set"), variables=dict(parse_pairs(variables, "--var")),
-        skip_unknown=skip_unknown, policies=policies,
+        skip_unknown=skip_unknown, policies=policies, parameters=parameters,
     )
     if verbose:
         for shown, why in report.skipped:

@@ -181,7 +181,8 @@ def render_deployment_yaml(inputs: Inputs, endpoint: str, name: str) -> str:
     kind = "kubernetes" if inputs.spec.endpoints[endpoint].kind == "kubernetes" else "managed"
     return render("azureml/deployment.yml.j2", doc=deployment_doc(inputs, endpoint, name), source=inputs.spec_name,
                   schema=f"{SCHEMA_BASE}{kind}OnlineDeployment.schema.json",
-                  file_name=deployment_file(endpoint, name).split("/")[-1])
+                  file_name=deployment_file(endpoint, name).split("/")[-1],
+                  startup_probe=inputs.spec.endpoints[endpoint].deployments[name].startup_probe is not None)
 
 
 def render_environment_yaml(inputs: Inputs, name: str) -> str:

@@ -224,7 +224,8 @@ def _unsupported(kind: str, spec: Any, where: Any) -> None:
 
 
 def import_project(folder: Path | str, *, spec_folder: Path | str | None = None,
-                   target: dict[str, Any] | None = None, notes: list[str] | None = None) -> ProjectSpec:
+                   target: dict[str, Any] | None = None, notes: list[str] | None = None,
+                   parameters: Path | None = None) -> ProjectSpec:
     """Convert the az-ml YAML under ``folder`` into a :class:`ProjectSpec`.
 
     Args:
@@ -233,6 +234,8 @@ def import_project(folder: Path | str, *, spec_folder: Path | str | None = None,
             (default: ``folder``).
         target: The spec's ``target`` (workspace, resource group, region, ...).
         notes: Filled with the values left out because they are known only at run time.
+        parameters: Parameter values of the templates (ARM parameters JSON, ``.bicepparam``,
+            ``.tfvars``), as ``amlforge lint --parameters``.
 
     Raises:
         UserInputError: unreadable or invalid YAML (with its location), a deployment
@@ -241,12 +244,12 @@ def import_project(folder: Path | str, *, spec_folder: Path | str | None = None,
     from pydantic import ValidationError
 
     from amlforge.specs.environment import EnvironmentSpec
-    from amlforge.specs.loader import LoadOptions, load_project
+    from amlforge.specs.loader import LoadOptions, LoadProblem, load_project
     from amlforge.specs.model import ModelSpec
     from amlforge.specs.project_spec import SpecError
 
     source = Path(folder)
-    result = load_project([source], LoadOptions())
+    result = load_project([source], LoadOptions(parameters=parameters))
     specs = {d.display for d in result.project.documents if d.kind == "project_spec"}  # an earlier import
     errors = [p for p in result.problems
               if (p.fatal or p.code[:4] in ("AML0", "AML1")) and p.location.file not in specs]
@@ -341,7 +344,7 @@ def import_project(folder: Path | str, *, spec_folder: Path | str | None = None,
             data["egress_public_network_access"] = spec.egress_public_network_access
         if spec.environment_variables:
             data["environment_variables"] = dict(sorted(spec.environment_variables.items()))
-        for field in ("request_settings", "liveness_probe", "readiness_probe", "scale_settings"):
+        for field in ("request_settings", "liveness_probe", "readiness_probe", "startup_probe", "scale_settings"):
             value = getattr(spec, field)
             if value is not None:
                 data[field] = value.model_dump(exclude_unset=True, mode="json")

@@ -363,6 +363,8 @@ def deployment_body(spec: ProjectSpec, ep: EndpointDef, dep: DeploymentDef, asse
         props["livenessProbe"] = _probe(dep.liveness_probe)
     if dep.readiness_probe is not None:
         props["readinessProbe"] = _probe(dep.readiness_probe)
+    if dep.startup_probe is not None:  # api-version 2025-12-01+ (the spec refuses it before)
+        props["startupProbe"] = _probe(dep.startup_probe)
     ss = dep.scale_settings
     if isinstance(ss, TargetUtilizationScaleSettings):
         scale: dict[str, Any] = {"scaleType": "TargetUtilization"}

@@ -270,7 +270,7 @@ def lint_paths(paths: Sequence[Path | str], **options: Any) -> LintReport:
     """Lint with configuration discovered from the project root, as ``amlforge lint`` does.
 
     Takes the keyword options of :func:`configure` (root, config_file, select, ignore, fail_on,
-    profile, baseline, quota, overrides, variables, skip_unknown, policies, overlay).
+    profile, baseline, quota, overrides, variables, skip_unknown, policies, overlay, parameters).
     """
     return lint(*configure(paths, **options))
 
@@ -291,6 +291,7 @@ def configure(
     skip_unknown: bool = False,
     policies: Sequence[str] = (),
     overlay: Overlay | None = None,
+    parameters: Path | None = None,
 ) -> tuple[list[Path], LintConfig, LoadOptions]:
     """The paths, configuration and load options of a run, as :func:`lint_paths` builds them.
 
@@ -307,7 +308,8 @@ def configure(
                           profile=profile, baseline=baseline, quota=quota, base_dir=base_dir,
                           policies=list(policies))
     load = LoadOptions(root=project_root, overrides=list(overrides), variables=dict(variables or {}),
-                       profile=config.profile, skip_unknown=skip_unknown, overlay=overlay)
+                       profile=config.profile, skip_unknown=skip_unknown, overlay=overlay,
+                       parameters=Path(parameters) if parameters else None)
     return given, config, load
 
 

@@ -51,6 +51,9 @@ class LoadOptions:
     max_file_bytes: int = 5 * 1024 * 1024
     skip_unknown: bool = False
     overlay: Overlay | None = None
+    #: ``--parameters FILE``: the ARM parameters file of the templates read (else each
+    #: template's sibling ``<stem>.parameters.json``, else the parameters' defaults).
+    parameters: Path | None = None
 
 
 class Unknown(str):
@@ -112,6 +115,9 @@ _TABLE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("amlforge.readers.azml_yaml", (".yml", ".yaml")),
     ("amlforge.readers.python_sdk", (".py",)),
     ("amlforge.readers.notebook", (".ipynb",)),
+    ("amlforge.readers.arm", (".json",)),
+    ("amlforge.readers.bicep", (".bicep",)),
+    ("amlforge.readers.terraform", (".tf",)),
 )
 _DEFAULT = "amlforge.readers.azml_yaml"
 _loaded: dict[str, Reader] = {}

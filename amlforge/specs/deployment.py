@@ -41,6 +41,9 @@ class OnlineDeploymentBase(SpecModel):
     request_settings: RequestSettings | None = Field(None, description="Per-request limits.")
     liveness_probe: ProbeSettings | None = Field(None, description="Restarts a container that stops answering.")
     readiness_probe: ProbeSettings | None = Field(None, description="Routes traffic only to ready containers.")
+    startup_probe: ProbeSettings | None = Field(
+        None, description="Holds liveness and readiness off until the container has started (ARM/Bicep api-version "
+        "2025-12-01 or later; az-ml YAML of azure-ai-ml 1.35 has no such key).")
     data_collector: DataCollector | None = Field(None, description="Model data collection.")
     id: str | None = Field(None, description="Read back from Azure.")
     provisioning_state: str | None = Field(None, description="Read back from Azure.")

@@ -558,10 +558,10 @@ def _generated_from_specs_of_the_run(found: Sequence[tuple[Path, bool]]) -> set[
     A folder with ``amlforge.yaml`` and its ``generated/`` output would otherwise report each
     finding twice: once in the generated file and once at the spec's line.
     """
+    skipped = _generated_templates_beside_their_yaml(found)
     specs = {Path(os.path.abspath(p)) for p, _ in found if p.name in _PROJECT_SPEC_NAMES}
     if not specs:
-        return set()
-    skipped: set[Path] = set()
+        return skipped
     seen: set[Path] = set()
     for path, explicit in found:
         out = path.parent.parent
@@ -571,6 +571,24 @@ def _generated_from_specs_of_the_run(found: Sequence[tuple[Path, bool]]) -> set[
         spec, files = read_generated_manifest(out)
         if spec in specs:
             skipped.update(out / f for f in files)
+    return skipped
+
+
+def _generated_templates_beside_their_yaml(found: Sequence[tuple[Path, bool]]) -> set[Path]:
+    """Templates (ARM, Bicep, Terraform) that ``amlforge generate`` wrote next to the az-ml YAML
+    of the same resources: a folder walk lints those resources once, through the YAML."""
+    skipped: set[Path] = set()
+    manifests: dict[Path, list[str]] = {}
+    for path, explicit in found:
+        if explicit or path.suffix.lower() in (".yml", ".yaml"):
+            continue
+        out = path.parent.parent
+        if out not in manifests:
+            manifests[out] = read_generated_manifest(out)[1]
+        files = manifests[out]
+        if any(f.endswith((".yml", ".yaml")) for f in files) and \
+                os.path.relpath(path, out).replace(os.sep, "/") in files:
+            skipped.add(path)
     return skipped
 
 

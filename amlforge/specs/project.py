@@ -58,6 +58,14 @@ class Document:
     source: SourceMap
     spec: Any = None
     explicit: bool = True
+    #: The reader (source form) it came from: ``azml-yaml``, ``arm``, ``bicep``, ``terraform``...
+    reader: str = "azml-yaml"
+    #: What a reader recorded about the source beyond the az-ml data, for rules that need it
+    #: without knowing the form. Template readers set ``replaces`` (the resource is applied as
+    #: a whole PUT: a key left out is reset), ``literal_location`` ((line, column, value) of a
+    #: region written as a literal) and ``secure_defaults`` ([(line, column, name)] of secure
+    #: parameters with a default value, on the first document of the file).
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def family(self) -> str:

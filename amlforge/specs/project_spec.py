@@ -63,7 +63,9 @@ SCHEMA_FILE_NAME = "amlforge.schema.json"
 #: ``$schema`` written into new specs (``amlforge init``, ``amlforge import``).
 SCHEMA_URL = "https://raw.githubusercontent.com/amlforge/amlforge/main/amlforge.schema.json"
 #: The Microsoft.MachineLearningServices api-version used unless ``target.api_version`` says otherwise.
-DEFAULT_API_VERSION = "2024-04-01"
+DEFAULT_API_VERSION = "2026-05-01"
+#: The first api-version whose online deployments have ``startupProbe``.
+STARTUP_PROBE_API_VERSION = "2025-12-01"
 
 # ---------------------------------------------------------------------------------------------
 # Value types. Each raises a PydanticCustomError of type ``spec_*`` whose context carries a hint.
@@ -196,7 +198,7 @@ SubscriptionId = _pattern_type(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
                                "subscription id", "a GUID such as 00000000-0000-0000-0000-000000000000",
                                "copy it from 'az account show --query id'", min_len=36, max_len=36)
 ApiVersion = _pattern_type(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?$", "api-version",
-                           "a date such as 2024-04-01 (optionally -preview)", "write e.g. 2024-04-01", max_len=20)
+                           "a date such as 2026-05-01 (optionally -preview)", "write e.g. 2026-05-01", max_len=20)
 ComputeName = _pattern_type(r"^[a-zA-Z][a-zA-Z0-9-]*$", "compute name",
                             "2-32 characters: a letter first, then letters, digits and dashes",
                             "write the name of the attached Kubernetes compute, without 'azureml:'", min_len=2, max_len=32)
@@ -433,6 +435,9 @@ class DeploymentDef(SpecModel):
     request_settings: RequestSettings | None = Field(None, description="Per-request limits (as az-ml YAML).")
     liveness_probe: ProbeSettings | None = Field(None, description="Liveness probe (as az-ml YAML).")
     readiness_probe: ProbeSettings | None = Field(None, description="Readiness probe (as az-ml YAML).")
+    startup_probe: ProbeSettings | None = Field(
+        None, description="Startup probe (as the other probes); needs target.api_version 2025-12-01 or later. "
+        "Written to ARM and Bicep only: az-ml YAML has no startup_probe.")
     scale_settings: ScaleSettings | None = Field(
         None, description="default, or target_utilization (Kubernetes only), as az-ml YAML.")
     resources: ResourceRequirements | None = Field(None, description="Kubernetes only: container requests and limits.")
@@ -704,7 +709,12 @@ def _deployment_problems(spec: ProjectSpec, ep: EndpointDef, dep: DeploymentDef,
                                                 "register the asset in the workspace and refer to it there", value=ref)
     if dep.instance_count is not None and dep.instance_count < 1:
         yield at + ("instance_count",), spec_error("range", "instance_count must be at least 1", "write 1 or more")
-    for probe_name in ("liveness_probe", "readiness_probe"):
+    if dep.startup_probe is not None and spec.target.api_version[:10] < STARTUP_PROBE_API_VERSION:
+        yield at + ("startup_probe",), spec_error(
+            "api_version", "startup_probe needs api-version {need} or later; target.api_version is {value}",
+            "set target.api_version to {need} or later, or remove startup_probe".replace("{need}", STARTUP_PROBE_API_VERSION),
+            need=STARTUP_PROBE_API_VERSION, value=spec.target.api_version, at_key=True)
+    for probe_name in ("liveness_probe", "readiness_probe", "startup_probe"):
         probe = getattr(dep, probe_name)
         if probe is not None:
             for field in ("initial_delay", "period", "timeout", "success_threshold", "failure_threshold"):

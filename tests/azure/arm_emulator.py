@@ -61,7 +61,7 @@ shape comes from:
     reports: Microsoft Learn, azure-resource-manager/management/resource-providers-and-types).
   - ``build_resources_get_by_id_request``: ``GET /{resourceId}?api-version=...`` with the workspace id
     ``/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}``
-    and the api-version amlforge passes (the template's, 2024-04-01) -> the workspace as in
+    and the api-version amlforge passes (the template's, 2026-05-01 by default) -> the workspace as in
     ``specification/machinelearningservices/.../stable/2024-04-01/examples/Workspace/get.json``
     (``id``, ``name``, ``type: Microsoft.MachineLearningServices/workspaces``, ``location``,
     ``properties``); a missing workspace is ARM's 404 ``ResourceNotFound`` "The Resource
@@ -717,7 +717,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"id": f"/subscriptions/{sub}/providers/{namespace}", "namespace": namespace,
                          "registrationState": state, "registrationPolicy": "RegistrationRequired",
                          "resourceTypes": [{"resourceType": "workspaces", "locations": ["West Europe", "East US"],
-                                            "apiVersions": ["2025-12-01", "2024-10-01", "2024-04-01"]}]})
+                                            "apiVersions": ["2026-05-01", "2025-12-01", "2024-10-01", "2024-04-01"]}]})
 
     def _workspace(self, sub: str, rg: str, name: str) -> None:
         rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{ML_NAMESPACE}/workspaces/{name}"

@@ -56,7 +56,7 @@ def test_happy_path_reads_then_runs_the_operation(emulator: Emulator, template: 
     assert [(m, s) for m, _, s in first] == [("GET", 200)] * 3
     assert first[0][1] == GROUP_GET + "api-version=2025-04-01"
     assert first[1][1] == PROVIDER_GET + "api-version=2025-04-01"
-    assert first[2][1] == WORKSPACE_GET + "api-version=2024-04-01"
+    assert first[2][1] == WORKSPACE_GET + "api-version=2026-05-01"  # the template's, amlforge's default
     assert len(_preflight_requests(emulator)) == 3
     assert _deployments_requests(emulator)
     expected = {"validate": ("stdout", "valid: Azure Resource Manager accepts the template"),
@@ -225,7 +225,7 @@ def test_plan_of_a_generated_template(template: Path) -> None:
     from amlforge.integrations.azure.preflight import plan
 
     p = plan(load_input(template))
-    assert (p.uses_ml, p.creates_workspace, p.workspace, p.api_version) == (True, False, WORKSPACE, "2024-04-01")
+    assert (p.uses_ml, p.creates_workspace, p.workspace, p.api_version) == (True, False, WORKSPACE, "2026-05-01")
     assert (p.region, p.region_from) == ("westeurope", "the template's location parameter")
     assert p.workspace_at is not None and p.workspace_at.file.endswith("azuredeploy.parameters.json")
 

@@ -6,7 +6,6 @@ schema generation is used for which resource.
 
 from __future__ import annotations
 
-import copy
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -67,22 +66,6 @@ def _errors(validator: Draft4Validator, instance: Any) -> list[str]:
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.path)):
         detail = "; ".join(sorted({c.message for c in (error.context or [])}))[:400]
         out.append(f"{'/'.join(map(str, error.path))}: {error.message[:200]} {detail}")
-    return out
-
-
-def with_schema_api(template: dict[str, Any]) -> dict[str, Any]:
-    """A copy whose Machine Learning resources use the schema's api-version (see the README)."""
-    out = copy.deepcopy(template)
-
-    def walk(resources: list[dict[str, Any]]) -> None:
-        for r in resources:
-            if str(r.get("type", "")).startswith(ML_PREFIX):
-                r["apiVersion"] = SCHEMA_API
-            inner = r.get("properties", {}).get("template") if r.get("type") == NESTED else None
-            if inner:
-                walk(inner["resources"])
-
-    walk(out["resources"])
     return out
 
 

@@ -17,7 +17,7 @@ import yaml
 
 from amlforge.generators.resources import DEPLOYMENT_TYPE, ENDPOINT_TYPE
 from amlforge.specs.project_spec import LoadedSpec, ProjectSpec, is_uri
-from tests.generators.arm_schema import validate_template, with_schema_api
+from tests.generators.arm_schema import validate_template
 from tests.generators.semantics import WORKSPACE, evaluate_arm, evaluate_bicep
 
 
@@ -156,6 +156,7 @@ def check_rest_matches_arm(kind: str, obj: Any, arm: dict[str, Any], ep_name: st
         got = _normal(rest["properties"].as_dict())
         resource = arm["resources"][(DEPLOYMENT_TYPE, f"{WORKSPACE}/{ep_name}/{name}")]
         want = _normal(resource["body"]["properties"])
+        want.pop("startupProbe", None)  # ARM and Bicep only: az-ml YAML (azure-ai-ml 1.35) has no startup_probe
         for props in (got, want):
             props.pop("model", None)
             props.pop("environmentId", None)
@@ -227,7 +228,7 @@ def check_all(out: Path, loaded: LoadedSpec, files: dict[str, str]) -> None:
     template = json.loads(files["arm/azuredeploy.json"])
     arm = evaluate_arm(template)
     check_yaml(out, loaded, files, arm)
-    assert validate_template(with_schema_api(template)) == []
+    assert validate_template(template) == []  # as emitted: the api-version must be one the schema has
     bicep = evaluate_bicep(out / "bicep" / "main.bicep")
     assert bicep == arm
     check_docker(out, loaded.spec)

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from amlforge.generators.resources import DEPLOYMENT_TYPE, ENDPOINT_TYPE
-from tests.generators.arm_schema import SCHEMA_API, validate_template, with_schema_api
+from amlforge.specs.project_spec import DEFAULT_API_VERSION
+from tests.generators.arm_schema import SCHEMA_API, validate_template
 from tests.generators.conftest import SHOWCASE, SPEC_IDS, SPECS
 from tests.generators.semantics import WORKSPACE, evaluate_arm
 
@@ -24,13 +25,21 @@ def test_template_validates_against_official_schemas(spec_path: Path, rendered: 
 
 
 @pytest.mark.parametrize("spec_path", SPECS, ids=SPEC_IDS)
-def test_default_api_version_template_validates(spec_path: Path, rendered: Any) -> None:
-    """2024-04-01 templates: the same bodies, checked after swapping in the schema's api-version."""
+def test_default_api_version_template_validates_as_emitted(spec_path: Path, rendered: Any) -> None:
+    """The default api-version is one the official schema snapshot has: no version swap."""
     _, loaded, files = rendered(spec_path)
     template = json.loads(files["arm/azuredeploy.json"])
+    assert DEFAULT_API_VERSION == SCHEMA_API
     assert {r["apiVersion"] for r in template["resources"] if r["type"].startswith("Microsoft.Machine")} == {
         loaded.spec.target.api_version}
-    assert validate_template(with_schema_api(template)) == []
+    assert validate_template(template) == []
+
+
+def test_target_api_version_still_overrides(rendered: Any) -> None:
+    _, _, files = rendered(SHOWCASE, api_version="2024-04-01")
+    template = json.loads(files["arm/azuredeploy.json"])
+    assert {r["apiVersion"] for r in template["resources"] if r["type"].startswith("Microsoft.Machine")} == {
+        "2024-04-01"}
 
 
 def test_the_validator_rejects_what_it_should(rendered: Any) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from amlforge.generators.inputs import read_inputs
-from amlforge.generators.pipeline import render_files
+from amlforge.generators.pipeline import ALL_TARGETS, render_files
 from amlforge.specs.project_spec import load_spec
 from tests.generators.conftest import EXAMPLES, SHOWCASE
 
@@ -27,7 +27,7 @@ CASES = {"sklearn-blue-green": EXAMPLES / "sklearn-blue-green" / "amlforge.yaml"
 def test_output_matches_the_golden_files(name: str) -> None:
     spec = CASES[name]
     # rendered as if written to <spec folder>/generated, the usual layout
-    files = render_files(read_inputs(load_spec(spec), spec.parent / "generated"))
+    files = render_files(read_inputs(load_spec(spec), spec.parent / "generated"), ALL_TARGETS)
     folder = GOLDEN / name
     if os.environ.get("UPDATE_SNAPSHOTS"):
         shutil.rmtree(folder, ignore_errors=True)

@@ -82,7 +82,7 @@ def test_published_schema_describes_every_field() -> None:
 
 def test_minimal_spec_loads(tmp_path: Path) -> None:
     spec = load_spec(write(tmp_path, MINIMAL)).spec
-    assert spec.target.api_version == "2024-04-01"
+    assert spec.target.api_version == "2026-05-01"
     assert spec.endpoints["my-endpoint"].deployments["blue"].instance_count == 3
 
 

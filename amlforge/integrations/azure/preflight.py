@@ -50,7 +50,7 @@ ML_NAMESPACE = "Microsoft.MachineLearningServices"
 WORKSPACE_TYPE = f"{ML_NAMESPACE}/workspaces"
 #: The workspace is read with the api-version of the template's ML resources, else this one (the
 #: default ``target.api_version`` of a spec).
-DEFAULT_ML_API_VERSION = "2024-04-01"
+DEFAULT_ML_API_VERSION = "2026-05-01"
 WORKSPACE_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}\Z")
 API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?\Z")
 

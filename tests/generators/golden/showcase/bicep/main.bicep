@@ -15,31 +15,31 @@ param codeUri_scoring string = 'azureml://subscriptions/${subscription().subscri
 @description('Where \'model\' (model iris, version 2) was uploaded.')
 param modelUri_iris string = 'azureml://subscriptions/${subscription().subscriptionId}/resourcegroups/${resourceGroup().name}/workspaces/${workspaceName}/datastores/workspaceblobstore/paths/amlforge/models/iris/2/'
 
-resource ws 'Microsoft.MachineLearningServices/workspaces@2024-04-01' existing = {
+resource ws 'Microsoft.MachineLearningServices/workspaces@2026-05-01' existing = {
   name: workspaceName
 }
 
-resource environments_sklearn_env 'Microsoft.MachineLearningServices/workspaces/environments@2024-04-01' existing = {
+resource environments_sklearn_env 'Microsoft.MachineLearningServices/workspaces/environments@2026-05-01' existing = {
   parent: ws
   name: 'sklearn-env'
 }
 
-resource codes_scoring 'Microsoft.MachineLearningServices/workspaces/codes@2024-04-01' existing = {
+resource codes_scoring 'Microsoft.MachineLearningServices/workspaces/codes@2026-05-01' existing = {
   parent: ws
   name: 'scoring'
 }
 
-resource models_blob 'Microsoft.MachineLearningServices/workspaces/models@2024-04-01' existing = {
+resource models_blob 'Microsoft.MachineLearningServices/workspaces/models@2026-05-01' existing = {
   parent: ws
   name: 'blob'
 }
 
-resource models_iris 'Microsoft.MachineLearningServices/workspaces/models@2024-04-01' existing = {
+resource models_iris 'Microsoft.MachineLearningServices/workspaces/models@2026-05-01' existing = {
   parent: ws
   name: 'iris'
 }
 
-resource env_sklearn_env 'Microsoft.MachineLearningServices/workspaces/environments/versions@2024-04-01' = {
+resource env_sklearn_env 'Microsoft.MachineLearningServices/workspaces/environments/versions@2026-05-01' = {
   parent: environments_sklearn_env
   name: '3'
   properties: {
@@ -54,7 +54,7 @@ resource env_sklearn_env 'Microsoft.MachineLearningServices/workspaces/environme
   }
 }
 
-resource code_scoring 'Microsoft.MachineLearningServices/workspaces/codes/versions@2024-04-01' = {
+resource code_scoring 'Microsoft.MachineLearningServices/workspaces/codes/versions@2026-05-01' = {
   parent: codes_scoring
   name: '7'
   properties: {
@@ -63,7 +63,7 @@ resource code_scoring 'Microsoft.MachineLearningServices/workspaces/codes/versio
   }
 }
 
-resource model_blob 'Microsoft.MachineLearningServices/workspaces/models/versions@2024-04-01' = {
+resource model_blob 'Microsoft.MachineLearningServices/workspaces/models/versions@2026-05-01' = {
   parent: models_blob
   name: '1'
   properties: {
@@ -72,7 +72,7 @@ resource model_blob 'Microsoft.MachineLearningServices/workspaces/models/version
   }
 }
 
-resource model_iris 'Microsoft.MachineLearningServices/workspaces/models/versions@2024-04-01' = {
+resource model_iris 'Microsoft.MachineLearningServices/workspaces/models/versions@2026-05-01' = {
   parent: models_iris
   name: '2'
   properties: {
@@ -86,7 +86,7 @@ resource model_iris 'Microsoft.MachineLearningServices/workspaces/models/version
   }
 }
 
-resource endpoint_showcase_k8s 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2024-04-01' = {
+resource endpoint_showcase_k8s 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2026-05-01' = {
   parent: ws
   name: 'showcase-k8s'
   location: location
@@ -99,7 +99,7 @@ resource endpoint_showcase_k8s 'Microsoft.MachineLearningServices/workspaces/onl
   }
 }
 
-resource deployment_showcase_k8s_ridge 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2024-04-01' = {
+resource deployment_showcase_k8s_ridge 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2026-05-01' = {
   parent: endpoint_showcase_k8s
   name: 'ridge'
   location: location
@@ -143,7 +143,7 @@ resource deployment_showcase_k8s_ridge 'Microsoft.MachineLearningServices/worksp
   }
 }
 
-resource endpoint_showcase_managed 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2024-04-01' = {
+resource endpoint_showcase_managed 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2026-05-01' = {
   parent: ws
   name: 'showcase-managed'
   location: location
@@ -164,7 +164,7 @@ resource endpoint_showcase_managed 'Microsoft.MachineLearningServices/workspaces
   }
 }
 
-resource deployment_showcase_managed_blue 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2024-04-01' = {
+resource deployment_showcase_managed_blue 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2026-05-01' = {
   parent: endpoint_showcase_managed
   name: 'blue'
   location: location
@@ -204,13 +204,19 @@ resource deployment_showcase_managed_blue 'Microsoft.MachineLearningServices/wor
       timeout: 'PT2S'
       failureThreshold: 3
     }
+    startupProbe: {
+      initialDelay: 'PT5S'
+      period: 'PT5S'
+      timeout: 'PT2S'
+      failureThreshold: 60
+    }
     scaleSettings: {
       scaleType: 'Default'
     }
   }
 }
 
-resource deployment_showcase_managed_canary 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2024-04-01' = {
+resource deployment_showcase_managed_canary 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2026-05-01' = {
   parent: endpoint_showcase_managed
   name: 'canary'
   location: location
@@ -240,7 +246,7 @@ resource deployment_showcase_managed_canary 'Microsoft.MachineLearningServices/w
   ]
 }
 
-resource deployment_showcase_managed_green 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2024-04-01' = {
+resource deployment_showcase_managed_green 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2026-05-01' = {
   parent: endpoint_showcase_managed
   name: 'green'
   location: location

@@ -19,11 +19,11 @@ param tags object
 @description('Endpoint properties, now with traffic and mirrorTraffic.')
 param properties object
 
-resource ws 'Microsoft.MachineLearningServices/workspaces@2024-04-01' existing = {
+resource ws 'Microsoft.MachineLearningServices/workspaces@2026-05-01' existing = {
   name: workspaceName
 }
 
-resource endpoint 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2024-04-01' = {
+resource endpoint 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2026-05-01' = {
   parent: ws
   name: endpointName
   location: location

@@ -15,26 +15,26 @@ param codeUri_onlinescoring string = 'azureml://subscriptions/${subscription().s
 @description('Where \'model\' (model sklearn-iris-bg-model, version 1) was uploaded.')
 param modelUri_sklearn_iris_bg_model string = 'azureml://subscriptions/${subscription().subscriptionId}/resourcegroups/${resourceGroup().name}/workspaces/${workspaceName}/datastores/workspaceblobstore/paths/amlforge/models/sklearn-iris-bg-model/1/'
 
-resource ws 'Microsoft.MachineLearningServices/workspaces@2024-04-01' existing = {
+resource ws 'Microsoft.MachineLearningServices/workspaces@2026-05-01' existing = {
   name: workspaceName
 }
 
-resource environments_sklearn_iris_bg_env 'Microsoft.MachineLearningServices/workspaces/environments@2024-04-01' existing = {
+resource environments_sklearn_iris_bg_env 'Microsoft.MachineLearningServices/workspaces/environments@2026-05-01' existing = {
   parent: ws
   name: 'sklearn-iris-bg-env'
 }
 
-resource codes_onlinescoring 'Microsoft.MachineLearningServices/workspaces/codes@2024-04-01' existing = {
+resource codes_onlinescoring 'Microsoft.MachineLearningServices/workspaces/codes@2026-05-01' existing = {
   parent: ws
   name: 'onlinescoring'
 }
 
-resource models_sklearn_iris_bg_model 'Microsoft.MachineLearningServices/workspaces/models@2024-04-01' existing = {
+resource models_sklearn_iris_bg_model 'Microsoft.MachineLearningServices/workspaces/models@2026-05-01' existing = {
   parent: ws
   name: 'sklearn-iris-bg-model'
 }
 
-resource env_sklearn_iris_bg_env 'Microsoft.MachineLearningServices/workspaces/environments/versions@2024-04-01' = {
+resource env_sklearn_iris_bg_env 'Microsoft.MachineLearningServices/workspaces/environments/versions@2026-05-01' = {
   parent: environments_sklearn_iris_bg_env
   name: '1'
   properties: {
@@ -44,7 +44,7 @@ resource env_sklearn_iris_bg_env 'Microsoft.MachineLearningServices/workspaces/e
   }
 }
 
-resource code_onlinescoring 'Microsoft.MachineLearningServices/workspaces/codes/versions@2024-04-01' = {
+resource code_onlinescoring 'Microsoft.MachineLearningServices/workspaces/codes/versions@2026-05-01' = {
   parent: codes_onlinescoring
   name: '1'
   properties: {
@@ -52,7 +52,7 @@ resource code_onlinescoring 'Microsoft.MachineLearningServices/workspaces/codes/
   }
 }
 
-resource model_sklearn_iris_bg_model 'Microsoft.MachineLearningServices/workspaces/models/versions@2024-04-01' = {
+resource model_sklearn_iris_bg_model 'Microsoft.MachineLearningServices/workspaces/models/versions@2026-05-01' = {
   parent: models_sklearn_iris_bg_model
   name: '1'
   properties: {
@@ -61,7 +61,7 @@ resource model_sklearn_iris_bg_model 'Microsoft.MachineLearningServices/workspac
   }
 }
 
-resource endpoint_sklearn_iris_bg 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2024-04-01' = {
+resource endpoint_sklearn_iris_bg 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2026-05-01' = {
   parent: ws
   name: 'sklearn-iris-bg'
   location: location
@@ -77,7 +77,7 @@ resource endpoint_sklearn_iris_bg 'Microsoft.MachineLearningServices/workspaces/
   }
 }
 
-resource deployment_sklearn_iris_bg_blue 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2024-04-01' = {
+resource deployment_sklearn_iris_bg_blue 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2026-05-01' = {
   parent: endpoint_sklearn_iris_bg
   name: 'blue'
   location: location
@@ -120,7 +120,7 @@ resource deployment_sklearn_iris_bg_blue 'Microsoft.MachineLearningServices/work
   }
 }
 
-resource deployment_sklearn_iris_bg_green 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2024-04-01' = {
+resource deployment_sklearn_iris_bg_green 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2026-05-01' = {
   parent: endpoint_sklearn_iris_bg
   name: 'green'
   location: location
