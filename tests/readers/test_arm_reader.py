@@ -186,3 +186,26 @@ def test_copy_loops_and_huge_templates_are_bounded(tmp_path: Path) -> None:
     result = run_cli("lint", "big.json", "--format", "json", cwd=tmp_path)
     assert "Traceback" not in result.stderr
     assert any("more than 5,000 resources" in f["message"] for f in json.loads(result.stdout))
+
+
+def test_import_reads_a_template_with_its_parameters(tmp_path: Path) -> None:
+    """amlforge import on an ARM template: the spec of what it deploys; a value the template leaves
+    to deploy time (an upload URI built from subscription()) is never written down."""
+    from tests.conftest import run_cli
+
+    root = tmp_path / "mlflow"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "mlflow-no-code", root)
+    write_rendered(root / "amlforge.yaml", root / "gen")
+    template = json.loads((root / "gen" / "arm" / "azuredeploy.json").read_text())
+    uris = [k for k in template["parameters"] if k.startswith("modelUri")]
+    without = run_cli("import", "gen/arm/azuredeploy.json", "-o", "-", cwd=root)
+    assert without.returncode == 2 and "gen/arm/azuredeploy.json:" in without.stderr
+    assert "<unknown" not in without.stdout and "Traceback" not in without.stderr
+    params = {"parameters": {k: {"value": f"azureml://datastores/workspaceblobstore/paths/{k}/"} for k in uris}}
+    (root / "p.json").write_text(json.dumps(params))
+    result = run_cli("import", "gen/arm/azuredeploy.json", "--parameters", "p.json", "-o", "-", cwd=root)
+    assert result.returncode == 0, result.stderr
+    spec = __import__("yaml").safe_load(result.stdout)
+    assert spec["endpoints"]["wine-mlflow"]["deployments"]["mlflow-v1"]["instance_type"] == "Standard_F4s_v2"
+    assert {m["path"] for m in spec["models"].values()} == {f"azureml://datastores/workspaceblobstore/paths/{k}/"
+                                                             for k in uris}
