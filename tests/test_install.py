@@ -92,7 +92,8 @@ def test_core_requirements_are_ranges_and_the_extras_are_split() -> None:
     assert {Requirement(r).name for r in extras["lock"]} == {"conda-lock", "py-rattler"}
     assert {Requirement(r).name for r in extras["azure"]} == {
         "azure-identity", "azure-mgmt-resource", "azure-mgmt-resource-deployments", "azure-mgmt-core"}
-    assert extras["all"] == ["amlforge[lock,azure]"]
+    assert {Requirement(r).name for r in extras["terraform"]} == {"python-hcl2"}  # the Terraform (azapi) reader
+    assert extras["all"] == ["amlforge[lock,azure,terraform]"]
     # the test environment is reproducible: every package of it is pinned in constraints.txt
     pinned = {re.sub(r"[-_.]+", "-", line.split("==")[0]).lower()
               for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line}

@@ -111,8 +111,8 @@ class _Template:
                     "AML002", Location(self.display, line, col + e.offset + 1),
                     f"invalid ARM expression: {e}", "write the expression as [function('argument', ...)]"))
                 return Unknown("malformed expression")
-        if isinstance(value, dict):
-            return {k: self.eval(v, scope, at + (k,)) for k, v in value.items()}
+        if isinstance(value, dict):  # a key that starts with '[[' is the escape of a literal '['
+            return {(k[1:] if k.startswith("[[") else k): self.eval(v, scope, at + (k,)) for k, v in value.items()}
         if isinstance(value, list):
             return [self.eval(v, scope, at + (i,)) for i, v in enumerate(value)]
         if isinstance(value, str) and value.startswith("[["):
