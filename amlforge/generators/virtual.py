@@ -116,8 +116,9 @@ class VirtualOutput:
         if origin is None:
             return finding
         path = _path_at(rendered, loc.line, loc.column) if rendered is not None and loc.line else ()
+        # a fix of the rendered text has no meaning in the spec: relocated findings carry none
         return dataclasses.replace(finding, location=self.spec_source.locate(origin.spec_path(path), key=not path),
-                                   message=finding.message.replace(f"'{_REBASE}", "'"))
+                                   message=finding.message.replace(f"'{_REBASE}", "'"), fix=None)
 
 
 #: What rendering puts before a spec-relative path in azureml/ (see Inputs.rebase).

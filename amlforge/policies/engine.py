@@ -17,6 +17,7 @@ from amlforge.errors import Location
 from amlforge.policies.config import LintConfig
 from amlforge.policies.registry import Finding, Registry, Rule, Severity, Violation, load_catalog
 from amlforge.specs.loader import PROJECT_SPEC, LoadOptions, LoadProblem, NothingToLint, load_project
+from amlforge.specs.edits import Fix
 from amlforge.specs.overlay import Overlay
 from amlforge.specs.project import Anchor, Document, Project
 
@@ -93,8 +94,9 @@ def _at_unknown(v: Violation) -> bool:
     return isinstance(at, Anchor) and at.doc.source.is_unknown(at.path)
 
 
-def _finding(r: Rule, location: Location, message: str, hint: str, severity: Severity | None) -> Finding:
-    return Finding(r.id, r.name, severity or r.severity, location, message, hint, r.prevents, r.fatal)
+def _finding(r: Rule, location: Location, message: str, hint: str, severity: Severity | None,
+             fix: Fix | None = None) -> Finding:
+    return Finding(r.id, r.name, severity or r.severity, location, message, hint, r.prevents, r.fatal, fix)
 
 
 def _scan_suppressions(files: dict[str, list[str]], registry: Registry,
@@ -183,7 +185,7 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
     for problem in result.problems:
         raw.append(_problem_finding(registry, problem))
     for r, v in run_checks(project, active):
-        raw.append(_finding(r, v.location, v.message, v.hint, v.severity))
+        raw.append(_finding(r, v.location, v.message, v.hint, v.severity, v.fix))
     for doc in project.documents:
         if doc.kind == PROJECT_SPEC and doc.spec is not None:
             raw.extend(_lint_spec(doc, project, registry, active, config, load))
@@ -238,7 +240,9 @@ def _lint_spec(doc: Document, project: Project, registry: Registry, active: list
                                                        e.message, e.hint))]
     spec_profile = doc.spec.target.profile
     profile = max(load.profile, spec_profile, key=lambda p: _PROFILES.index(p) if p in _PROFILES else -1)
-    options = dataclasses.replace(load, overlay=virtual.overlay, profile=profile, overrides=(), skip_unknown=False)
+    # on top of the run's own overlay (the text --fix produced, the editor's open documents)
+    options = dataclasses.replace(load, overlay=virtual.overlay.on(load.overlay), profile=profile, overrides=(),
+                                  skip_unknown=False)
     result = load_project([virtual.yaml_dir], options)
     rendered = result.project
     rendered.options.update(project.options)
@@ -251,7 +255,7 @@ def _lint_spec(doc: Document, project: Project, registry: Registry, active: list
     from amlforge.policies.review._context import reviewing_rendered
 
     with reviewing_rendered(key):  # under review, compare with the same spec at the base
-        found += [_finding(r, v.location, v.message, v.hint, v.severity) for r, v in run_checks(rendered, active)]
+        found += [_finding(r, v.location, v.message, v.hint, v.severity, v.fix) for r, v in run_checks(rendered, active)]
     return [virtual.relocate(f, sources.get(f.location.file)) for f in found]
 
 
@@ -322,7 +326,7 @@ def _problem_finding(registry: Registry, problem: LoadProblem) -> Finding:
     if r is None:  # pragma: no cover - every loader code is declared; a test checks it
         raise KeyError(problem.code)
     return Finding(r.id, r.name, r.severity, problem.location, problem.message, problem.hint, r.prevents,
-                   problem.fatal or r.fatal)
+                   problem.fatal or r.fatal, problem.fix)
 
 
 def finish(raw: list[Finding], project: Project | None, config: LintConfig, registry: Registry, files: int) -> LintReport:
@@ -341,7 +345,7 @@ def finish(raw: list[Finding], project: Project | None, config: LintConfig, regi
             continue
         override = config.severity_for(f.rule, f.name)
         if override is not None and not f.fatal:
-            f = Finding(f.rule, f.name, override, f.location, f.message, f.hint, f.prevents, f.fatal)
+            f = Finding(f.rule, f.name, override, f.location, f.message, f.hint, f.prevents, f.fatal, f.fix)
         findings.append(f)
     for f in findings:
         if f.location.file not in texts:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from amlforge.errors import AmlforgeError, Location
 
 if TYPE_CHECKING:
+    from amlforge.specs.edits import Fix
     from amlforge.specs.project import Anchor, Project
 
 ID_PATTERN = re.compile(r"^AML\d{3}\Z")
@@ -78,6 +79,7 @@ class Violation:
         hint: Imperative fix ("set green to 10").
         key: Point at the key rather than the value.
         severity: Overrides the rule's severity for this instance.
+        fix: The exact edit that resolves it, when there is one (specs/edits.py).
     """
 
     at: Anchor | Location
@@ -85,6 +87,7 @@ class Violation:
     hint: str = ""
     key: bool = False
     severity: Severity | None = None
+    fix: Fix | None = None
 
     @property
     def location(self) -> Location:
@@ -105,6 +108,7 @@ class Finding:
     hint: str = ""
     prevents: tuple[str, ...] = ()
     fatal: bool = False
+    fix: Fix | None = None
 
     def sort_key(self) -> tuple:
         loc = self.location
@@ -122,6 +126,7 @@ class Finding:
             "message": self.message,
             "hint": self.hint,
             "prevents": list(self.prevents),
+            "fix": self.fix.to_dict() if self.fix is not None else None,
         }
         if self.location.cell:
             out["cell"] = self.location.cell

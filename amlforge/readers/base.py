@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from amlforge.errors import Location
 
 if TYPE_CHECKING:
+    from amlforge.specs.edits import Fix
     from amlforge.specs.overlay import Overlay
     from amlforge.specs.project import Document
 
@@ -25,6 +26,8 @@ class LoadProblem:
     message: str
     hint: str = ""
     fatal: bool = False
+    #: The exact edit that resolves it, when there is one (an unknown key's rename).
+    fix: Fix | None = None
 
 
 @dataclass

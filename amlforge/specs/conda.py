@@ -32,6 +32,9 @@ class Dependency:
         version: The exact version when pinned exactly (``=1.2.3``, ``==1.2.3``), else None.
         spec: The version constraint as written after the name ('' when none).
         location: Where it is written.
+        end: Where its text ends (just after it), when the source map could tell and the text
+            there is the one-line scalar read; fixes replace the text from ``location`` to it.
+        quote: The quote character the scalar is written with ('' when plain).
     """
 
     name: str
@@ -40,6 +43,8 @@ class Dependency:
     version: str | None
     spec: str
     location: Location
+    end: tuple[int, int] | None = field(default=None, compare=False)
+    quote: str = field(default="", compare=False)
 
     @property
     def pinned(self) -> bool:
@@ -127,8 +132,8 @@ def parse_conda(data: Any, smap: SourceMap, prefix: tuple = ()) -> CondaFile:
                 conda.problems.append((where, "'pip' should be a list of requirements"))
                 continue
             for j, req in enumerate(pips):
-                pwhere = smap.locate(prefix + ("dependencies", i, "pip", j))
-                _add_pip(conda, str(req), pwhere)
+                path = prefix + ("dependencies", i, "pip", j)
+                _add_pip(conda, str(req), smap.locate(path), *_span(smap, path, req))
             continue
         if not isinstance(item, (str, int, float)):
             conda.problems.append((where, "a dependency should be a string such as 'numpy=1.26.4'"))
@@ -139,11 +144,26 @@ def parse_conda(data: Any, smap: SourceMap, prefix: tuple = ()) -> CondaFile:
             conda.problems.append((where, f"cannot read dependency '{text}'"))
             continue
         rest = m.group("rest")
-        conda.conda.append(Dependency(normalise(m.group("name")), text, "conda", _conda_exact(rest), rest.strip(), where))
+        conda.conda.append(Dependency(normalise(m.group("name")), text, "conda", _conda_exact(rest), rest.strip(), where,
+                                      *_span(smap, prefix + ("dependencies", i), item)))
     return conda
 
 
-def _add_pip(conda: CondaFile, text: str, where: Location) -> None:
+def _span(smap: SourceMap, path: tuple, item: Any) -> tuple[tuple[int, int] | None, str]:
+    """(end, quote) of a one-line scalar dependency, or (None, '') when a fix cannot edit it."""
+    from amlforge.specs.edits import scalar_matches, span_text, value_span
+
+    where = value_span(smap, path)
+    if where is None:
+        return None, ""
+    old = span_text(smap.lines, *where)
+    if old is None or not scalar_matches(old, item):
+        return None, ""
+    return (where[2], where[3]), old[0] if old[:1] in ("'", '"') else ""
+
+
+def _add_pip(conda: CondaFile, text: str, where: Location, end: tuple[int, int] | None = None,
+             quote: str = "") -> None:
     stripped = text.strip()
     if not stripped or stripped.startswith("#"):
         return
@@ -157,11 +177,12 @@ def _add_pip(conda: CondaFile, text: str, where: Location) -> None:
     except InvalidRequirement:
         # URLs and paths (git+https://..., ./wheel.whl) are not version pins
         name = stripped if "://" in stripped or "/" in stripped else re.split(r"[\s@<>=!~;\[]", stripped, 1)[0]
-        conda.pip.append(Dependency(name if name == stripped else normalise(name), stripped, "pip", None, "", where))
+        conda.pip.append(Dependency(name if name == stripped else normalise(name), stripped, "pip", None, "", where,
+                                    end, quote))
         return
     spec = str(req.specifier)
     exact = _pip_exact(spec) if req.url is None else None
-    conda.pip.append(Dependency(normalise(req.name), stripped, "pip", exact, spec, where))
+    conda.pip.append(Dependency(normalise(req.name), stripped, "pip", exact, spec, where, end, quote))
 
 
 def load_conda_file(path: Path, display: str, text: str | None = None) -> tuple[CondaFile | None, Location | None, str]:

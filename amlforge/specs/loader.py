@@ -30,10 +30,11 @@ from amlforge.readers.azml_yaml import (
     is_project_spec,
 )
 from amlforge.readers.base import LoadOptions, LoadProblem, claimed, reader_for
+from amlforge.specs.edits import Fix
 from amlforge.specs.files import path_problem
 from amlforge.specs.overlay import Overlay
 from amlforge.specs.project import Document, Loaded, Project
-from amlforge.specs.source import parse_yaml
+from amlforge.specs.source import YamlPath, parse_yaml
 
 _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "venv"}
 
@@ -356,6 +357,41 @@ def _dotted(path: Sequence[str | int]) -> str:
     return out or "(document)"
 
 
+def meant_key(key: str, choices: Sequence[str], present: Sequence[str] = ()) -> str | None:
+    """The one accepted key that ``key`` was meant to be, or None when that is not clear.
+
+    Clear means: the only free key that differs in case or ``-``/``_`` only, or a free key whose
+    similarity is at least 0.8 and 0.1 above every other's. Keys already in the mapping are not
+    candidates (renaming onto one would make a duplicate).
+    """
+    free = [c for c in dict.fromkeys(choices) if c not in present and not c.startswith("$")]
+    folded = key.lower().replace("-", "_")
+    same = [c for c in free if c.lower().replace("-", "_") == folded]
+    if len(same) == 1:
+        return same[0]
+    scored = sorted(((difflib.SequenceMatcher(None, key, c).ratio(), c) for c in free), reverse=True)
+    if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[1][0] <= scored[0][0] - 0.1):
+        return scored[0][1]
+    return None
+
+
+def _rename_fix(doc: Document, path: YamlPath, choices: Sequence[str]) -> Fix | None:
+    from amlforge.specs.edits import rename_key
+
+    parent: Any = doc.data
+    for part in path[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not isinstance(parent, dict):
+        return None
+    target = meant_key(str(path[-1]), choices, list(parent))
+    if target is None:
+        return None
+    return rename_key(doc.source, path, target, f"Rename '{path[-1]}' to '{target}'")
+
+
 def validation_problems(doc: Document, cls: type, error: Any) -> list[LoadProblem]:
     """Convert a pydantic ``ValidationError`` into located problems."""
     problems = []
@@ -379,7 +415,8 @@ def validation_problems(doc: Document, cls: type, error: Any) -> list[LoadProble
             where = _dotted(path[:-1])
             problems.append(LoadProblem(
                 "AML101", doc.source.locate(tuple(path), key=True),
-                f"unknown field '{key}'" + (f" in {where}" if path[:-1] else ""), hint))
+                f"unknown field '{key}'" + (f" in {where}" if path[:-1] else ""), hint,
+                fix=_rename_fix(doc, tuple(path), choices)))
         elif kind == "missing":
             key = str(path[-1]) if path else ""
             hint = f"add '{key}: ...'"

@@ -98,16 +98,23 @@ class SourceMap:
     ``unknown`` maps the paths of values that cannot be known statically (an unfilled
     placeholder, an ARM ``reference()``, a Python call's result) to the reason; no rule
     reports at or below them (see :meth:`is_unknown`).
+    ``value_ends`` and ``key_ends`` hold where they end (the position just after the last
+    character, as PyYAML's end marks), so that a fix can replace exactly the text of a value
+    or a key and leave comments, order and formatting alone (specs/edits.py).
     """
 
     file: str
     values: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    value_ends: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    key_ends: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
     duplicates: list[DuplicateKey] = field(default_factory=list)
     placeholders: list[Placeholder] = field(default_factory=list)
     overrides: dict[YamlPath, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     unknown: dict[YamlPath, str] = field(default_factory=dict)
+    #: Whether the text ends with a line break (``lines`` cannot tell).
+    final_newline: bool = True
     #: For a source made of cells (a notebook): per line of ``lines``, the (cell, line in the
     #: cell, line in the file) it comes from; ``values``/``keys`` count lines of ``lines``.
     cells: list[tuple[int, int, int]] = field(default_factory=list)
@@ -177,7 +184,9 @@ class _Builder:
                 "flatten the structure; az-ml files are a few levels deep",
             )
         pos = (node.start_mark.line + 1, node.start_mark.column + 1)
-        self.smap.values.setdefault(path, pos)
+        if path not in self.smap.values:
+            self.smap.values[path] = pos
+            self.smap.value_ends[path] = (node.end_mark.line + 1, node.end_mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path, value=True)
         if id(node) in stack:
@@ -286,10 +295,11 @@ class _Builder:
                 first = self.smap.keys.get(child, kpos)
                 self.smap.duplicates.append(DuplicateKey(child, kpos[0], kpos[1], first[0]))
                 # the later value wins: forget where the earlier one was
-                for table in (self.smap.values, self.smap.keys):
+                for table in (self.smap.values, self.smap.keys, self.smap.value_ends, self.smap.key_ends):
                     for stale in [p for p in table if p[: len(child)] == child]:
                         del table[stale]
             self.smap.keys[child] = kpos
+            self.smap.key_ends[child] = (key_node.end_mark.line + 1, key_node.end_mark.column + 1)
             result[key] = self.build(value_node, child, depth + 1, stack)
         return result
 
@@ -475,7 +485,7 @@ def parse_yaml(text: str, display: str, variables: dict[str, str] | None = None)
     Raises:
         UserInputError: malformed YAML, alias bombs, recursion, complex keys.
     """
-    smap = SourceMap(display, lines=text.splitlines())
+    smap = SourceMap(display, lines=text.splitlines(), final_newline=text.endswith(("\n", "\r")) or not text)
     filled, columns = fill(text, variables or {})
     prepared = neutralise(filled)
     try:
@@ -522,7 +532,7 @@ def parse_yaml(text: str, display: str, variables: dict[str, str] | None = None)
 
 def _remap(smap: SourceMap, columns: ColumnMap) -> None:
     """Positions in the filled text -> positions in the original text."""
-    for table in (smap.values, smap.keys):
+    for table in (smap.values, smap.keys, smap.value_ends, smap.key_ends):
         for path, (line, column) in table.items():
             table[path] = columns.original(line, column)
     smap.duplicates[:] = [

@@ -27,6 +27,14 @@ instance_type: Standard_DS3_v2
 instance_count: 3
 ```
 
+## Fix safety
+When the value is a catalog name with spaces around it, or one edit (a character added, left
+out, changed or two neighbours swapped, in any case) away from exactly one catalog name, the
+fix writes that name as the catalog spells it. It is safe when the edit is in the version
+suffix (`_v9` -> `_v2`) or only adds or removes a `_`; otherwise (`Standard_D4s_v3` ->
+`Standard_E4s_v3`) it picks another VM series, with other vCPUs, memory and price, and is
+unsafe. No fix when two names are that close.
+
 ## References
 - [Managed online endpoints SKU list](https://learn.microsoft.com/azure/machine-learning/reference-managed-online-endpoints-vm-sku-list)
 """
@@ -35,7 +43,8 @@ from collections.abc import Iterator
 
 from amlforge.policies.capacity._helpers import is_managed
 from amlforge.policies.registry import Severity, Violation, rule
-from amlforge.specs.project import Project
+from amlforge.specs.edits import Applicability, Fix, replace_value
+from amlforge.specs.project import Loaded, Project
 
 
 @rule("AML201", "unknown-instance-type", Severity.ERROR, prevents=("BadArgument",))
@@ -63,4 +72,41 @@ def check(project: Project) -> Iterator[Violation]:
         else:
             hint = "use a size from the managed online endpoint SKU list, e.g. Standard_F4s_v2"
         yield Violation(dep.at("instance_type"),
-                        f"instance_type '{name}' is not a VM size that managed online endpoints support", hint)
+                        f"instance_type '{name}' is not a VM size that managed online endpoints support", hint,
+                        fix=_fix(project, dep, name))
+
+
+def _fix(project: Project, dep: Loaded, name: str) -> Fix | None:
+    """The catalog name ``name`` was meant to be: stripped of spaces, or the only name one edit away."""
+    anchor = dep.at("instance_type")
+    stripped = project.skus.get(name.strip())
+    if stripped is not None:
+        return replace_value(anchor.doc.source, anchor.path, name, stripped.name, f"Remove the spaces around '{name.strip()}'")
+    written = name.strip().lower()
+    near = [(s.name, at) for s in project.skus if (at := edit_at(written, s.name.lower())) is not None]
+    if len(near) != 1:
+        return None
+    target, at = near[0]
+    suffix = target.lower().rfind("_v")
+    only_separator = written.replace("_", "") == target.lower().replace("_", "")
+    safe = only_separator or (suffix >= 0 and at >= suffix)
+    return replace_value(anchor.doc.source, anchor.path, name, target, f"Replace '{name}' with '{target}'",
+                         Applicability.SAFE if safe else Applicability.UNSAFE)
+
+
+def edit_at(a: str, b: str) -> int | None:
+    """Where ``a`` becomes ``b`` by one insertion, deletion, substitution or swap of two
+    neighbours (the index of the first changed character), or None when it does not."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return None
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                              and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]):
+            return diff[0]
+        return None
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return i if short[i:] == long[i + 1:] else None

@@ -48,6 +48,13 @@ dependencies:
 - `python_pin` (`"minor"` or `"patch"`, default `"minor"`): how precisely `python` must be
   pinned.
 
+## Fix safety
+Safe, when the conda file has a lock (`conda-lock.yml` from `amlforge lock`, next to it) that
+records exactly one conda version of the package for linux-64, and that version satisfies the
+constraint written: the fix pins that version, the one the environment was solved with. The
+lock's key covers the conda file's text, so run `amlforge lock` again afterwards (AML418
+reports the lock as stale until then). No fix without a lock.
+
 ## References
 - how-to-troubleshoot-online-endpoints.md, "ImageBuildFailure: generic" (pin versions)
 - conda match specifications: `=1.2` means "1.2 or any 1.2.x", `==1.2.3` means exactly 1.2.3
@@ -55,6 +62,7 @@ dependencies:
 
 from collections.abc import Iterator
 
+from amlforge.policies.environment._lock_pins import locked_versions, pin_fix
 from amlforge.policies.environment._helpers import conda_files
 from amlforge.policies.environment._pins import conda_pin_problem
 from amlforge.policies.registry import Severity, Violation, rule
@@ -64,8 +72,9 @@ from amlforge.specs.project import Project
 @rule("AML401", "unpinned-conda-dependency", Severity.WARNING, prevents=("ImageBuildFailure", "HTTP 502"))
 def check(project: Project) -> Iterator[Violation]:
     patch = str(project.option("python_pin", "minor")).lower() == "patch"
-    for _, conda in conda_files(project):
+    for env, conda in conda_files(project):
+        locked = locked_versions(project, env)
         for dep in conda.conda:
             problem = conda_pin_problem(dep, python_patch=patch)
             if problem:
-                yield Violation(dep.location, *problem)
+                yield Violation(dep.location, *problem, fix=pin_fix(dep, locked))

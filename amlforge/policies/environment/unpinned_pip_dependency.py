@@ -50,6 +50,13 @@ dependencies:
       - git+https://github.com/contoso/features.git@3f9c2a1d5b7e4c8a9f0b1c2d3e4f5a6b7c8d9e0f
 ```
 
+## Fix safety
+Safe, when the conda file has a lock (`conda-lock.yml` from `amlforge lock`, next to it) that
+records exactly one pip version of the package for linux-64, and that version satisfies the
+constraint written: the fix pins that version, the one the environment was solved with. The
+lock's key covers the conda file's text, so run `amlforge lock` again afterwards (AML418
+reports the lock as stale until then). No fix without a lock.
+
 ## References
 - how-to-troubleshoot-online-endpoints.md, "ImageBuildFailure: generic"
 - pip VCS support: `@<commit-hash>` pins a revision; branches and tags are resolved at install time
@@ -57,6 +64,7 @@ dependencies:
 
 from collections.abc import Iterator
 
+from amlforge.policies.environment._lock_pins import locked_versions, pin_fix
 from amlforge.policies.environment._helpers import conda_files, dockerfile_pip_sections, has_server
 from amlforge.policies.environment._pins import pip_pin_problem
 from amlforge.policies.registry import Severity, Violation, rule
@@ -65,11 +73,11 @@ from amlforge.specs.project import Project
 
 @rule("AML402", "unpinned-pip-dependency", Severity.WARNING, prevents=("ImageBuildFailure", "ResourceNotReady"))
 def check(project: Project) -> Iterator[Violation]:
-    pip_sections = [conda for _, conda in conda_files(project)]
-    pip_sections += dockerfile_pip_sections(project)
-    for conda in pip_sections:
+    pip_sections = [(locked_versions(project, env), conda) for env, conda in conda_files(project)]
+    pip_sections += [(None, section) for section in dockerfile_pip_sections(project)]
+    for locked, conda in pip_sections:
         server = has_server(conda)
         for dep in conda.pip:
             problem = pip_pin_problem(dep, server=server)
             if problem:
-                yield Violation(dep.location, *problem)
+                yield Violation(dep.location, *problem, fix=pin_fix(dep, locked))

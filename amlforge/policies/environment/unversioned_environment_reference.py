@@ -23,6 +23,13 @@ Use instead:
 environment: azureml:sklearn-env:3
 ```
 
+## Fix safety
+Unsafe, and only when an environment file of the run (an az-ml environment YAML with this
+`name` and a `version`) says which version is current: the fix writes
+`azureml:<name>:<version>` with the highest version such a file gives. Whether that version
+is the one registered in the workspace is not something a local file can prove, so the fix
+needs `--unsafe-fixes`.
+
 ## References
 - reference-yaml-core-syntax.md (`azureml:<name>:<version>`, `@latest`), reference-yaml-core-syntax.md
 """
@@ -30,8 +37,9 @@ environment: azureml:sklearn-env:3
 from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
-from amlforge.specs.project import Project
-from amlforge.specs.references import parse_asset_ref
+from amlforge.specs.edits import Applicability, Fix, replace_value
+from amlforge.specs.project import Loaded, Project
+from amlforge.specs.references import AssetRef, parse_asset_ref
 
 
 @rule("AML416", "unversioned-environment-reference", Severity.WARNING,
@@ -51,4 +59,24 @@ def check(project: Project) -> Iterator[Violation]:
             message = f"environment '{ref}' names no version; which version the service uses is not documented"
         yield Violation(dep.at("environment"), message,
                         f"reference one version, e.g. azureml:{parsed.name}:<version>"
-                        if parsed.form == "short" else "add /versions/<version> to the reference")
+                        if parsed.form == "short" else "add /versions/<version> to the reference",
+                        fix=_fix(project, dep, parsed))
+
+
+def _fix(project: Project, dep: Loaded, parsed: AssetRef) -> Fix | None:
+    if parsed.form != "short":
+        return None
+    versions = [str(env.spec.version) for env in project.environments
+                if not env.prefix and env.spec.name == parsed.name and env.spec.version is not None]
+    if not versions:
+        return None
+    current = max(versions, key=_version_key)
+    anchor = dep.at("environment")
+    new = f"azureml:{parsed.name}:{current}"
+    return replace_value(anchor.doc.source, anchor.path, parsed.raw, new, f"Pin the environment to {new}",
+                         Applicability.UNSAFE)
+
+
+def _version_key(version: str) -> tuple:
+    """Versions compare as numbers part by part (10 > 9), text parts after numbers."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in version.split("."))

@@ -31,6 +31,13 @@ traffic:
   green: 20
 ```
 
+## Fix safety
+Unsafe: the fix changes the traffic of one deployment, the last one in the file whose value
+can absorb the difference (usually the newest, the one being rolled out), so that the split
+adds up to 100. Which deployment should give or take the traffic is a release decision: the
+fix is offered only with `--unsafe-fixes`, and not at all when no single value can balance
+the split.
+
 ## References
 - reference-yaml-endpoint-online.md `traffic` ("Values must total 0 or 100"), how-to-troubleshoot-online-endpoints.md HTTP 404, the azure-ai-ml 1.35.2 loaders (load_online_endpoint/load_online_deployment) (SDK checks only > 100).
 - `how-to-safely-rollout-online-endpoints.md`; `how-to-troubleshoot-online-endpoints.md` (HTTP status codes).
@@ -40,7 +47,8 @@ from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.policies.traffic._helpers import listing
-from amlforge.specs.project import Project
+from amlforge.specs.edits import Applicability, Fix, replace_value
+from amlforge.specs.project import Loaded, Project
 
 
 @rule("AML301", "traffic-sum-not-100", Severity.ERROR, prevents=("BadArgument", "HTTP 404"))
@@ -68,16 +76,36 @@ def check(project: Project) -> Iterator[Violation]:
             )
             continue
         yield Violation(ep.at("traffic"), f"traffic sums to {total} ({listing(traffic)}), expected 100 or 0",
-                        _hint(traffic, total), key=True)
+                        _hint(traffic, total), key=True, fix=_fix(ep, traffic, total))
+
+
+def _balance(traffic: dict[str, int], total: int) -> tuple[str, int] | None:
+    """The one deployment to change, and its new value, that brings the total to 100."""
+    if len(traffic) == 1:
+        (name,) = traffic
+        return name, 100
+    for name in reversed(list(traffic)):
+        fixed = traffic[name] + (100 - total)
+        if 0 <= fixed <= 100:
+            return name, fixed
+    return None
+
+
+def _fix(ep: Loaded, traffic: dict[str, int], total: int) -> Fix | None:
+    change = _balance(traffic, total)
+    if change is None:
+        return None
+    name, value = change
+    anchor = ep.at("traffic", name)
+    return replace_value(anchor.doc.source, anchor.path, traffic[name], value, f"Set {name} to {value}",
+                         Applicability.UNSAFE)
 
 
 def _hint(traffic: dict[str, int], total: int) -> str:
     """Suggest one change that brings the total to 100."""
+    change = _balance(traffic, total)
+    if change is None:
+        return "make the percentages add up to 100, each between 0 and 100"
     if len(traffic) == 1:
-        (name,) = traffic
-        return f"set {name} to 100"
-    for name in reversed(list(traffic)):
-        fixed = traffic[name] + (100 - total)
-        if 0 <= fixed <= 100:
-            return f"set {name} to {fixed} so the split adds up to 100"
-    return "make the percentages add up to 100, each between 0 and 100"
+        return f"set {change[0]} to 100"
+    return f"set {change[0]} to {change[1]} so the split adds up to 100"

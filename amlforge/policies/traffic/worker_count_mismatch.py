@@ -39,6 +39,12 @@ request_settings:
   max_concurrent_requests_per_instance: 4
 ```
 
+## Fix safety
+Unsafe: the fix sets `WORKER_COUNT` to `max_concurrent_requests_per_instance` (replacing the
+value, or adding it to `environment_variables`, or adding an `environment_variables` block
+at the end of the file). More workers load more copies of the model into memory, which the
+instance must hold; whether the model can is for you to decide.
+
 ## References
 - `reference-yaml-deployment-managed-online.md` RequestSettings (`max_concurrent_requests_per_instance`:
   "pass `WORKER_COUNT: <int>` as an environment variable"); reference-yaml-deployment-managed-online.md `environment_variables`.
@@ -50,7 +56,8 @@ from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.policies.traffic._helpers import uses_inference_server, worker_count
-from amlforge.specs.project import Project
+from amlforge.specs.edits import Applicability, Fix, insert_entry, replace_value
+from amlforge.specs.project import Loaded, Project
 
 
 @rule("AML310", "worker-count-mismatch", Severity.WARNING, prevents=("HTTP 429", "HTTP 408"))
@@ -82,4 +89,16 @@ def check(project: Project) -> Iterator[Violation]:
             where,
             f"max_concurrent_requests_per_instance is {concurrency} but {workers_text}: {effect}",
             hint,
+            fix=_fix(dep, concurrency, workers_set),
         )
+
+
+def _fix(dep: Loaded, concurrency: int, workers_set: bool) -> Fix | None:
+    title = f"Set WORKER_COUNT to {concurrency}"
+    anchor = dep.at("environment_variables", "WORKER_COUNT")
+    smap = anchor.doc.source
+    if workers_set:
+        current = (dep.spec.environment_variables or {}).get("WORKER_COUNT")
+        return replace_value(smap, anchor.path, current, str(concurrency), title, Applicability.UNSAFE)
+    return insert_entry(smap, dep.at("environment_variables").path, "WORKER_COUNT", str(concurrency), title,
+                        Applicability.UNSAFE)
