@@ -93,7 +93,8 @@ def test_core_requirements_are_ranges_and_the_extras_are_split() -> None:
     assert {Requirement(r).name for r in extras["azure"]} == {
         "azure-identity", "azure-mgmt-resource", "azure-mgmt-resource-deployments", "azure-mgmt-core"}
     assert {Requirement(r).name for r in extras["terraform"]} == {"python-hcl2"}  # the Terraform (azapi) reader
-    assert extras["all"] == ["amlforge[lock,azure,terraform]"]
+    assert {Requirement(r).name for r in extras["server"]} == {"pygls"}
+    assert extras["all"] == ["amlforge[lock,azure,terraform,server]"]
     # the test environment is reproducible: every package of it is pinned in constraints.txt
     pinned = {re.sub(r"[-_.]+", "-", line.split("==")[0]).lower()
               for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line}
@@ -108,6 +109,12 @@ def test_core_install_lacks_the_extras(core_python: Path) -> None:
     found = json.loads(_run(core_python, "-c", probe).stdout)
     assert found == {"pydantic": True, "yaml": True, "jinja2": True, "jsonschema": True, "click": True,
                      "conda_lock": False, "rattler": False, "azure": False}
+
+
+def test_core_install_server_names_its_extra(core_python: Path) -> None:
+    result = _run(core_python, "-m", "amlforge", "server")
+    assert result.returncode == 2
+    assert "pip install 'amlforge[server]'" in result.stderr
 
 
 def test_core_install_lints_generates_and_lists_rules(core_python: Path, tmp_path: Path) -> None:

@@ -43,6 +43,17 @@ from amlforge.reporters import FORMATS
 @click.option("--verbose", "-v", is_flag=True, default=False,
               help="Also list, on standard error, the files read and skipped as not az-ml, with the reason, "
                    "and the values known only at run time (Python, notebooks), which no rule checks.")
+@click.option("--fix", is_flag=True, default=False,
+              help="Apply the safe fixes in place (atomic writes, repeated until nothing is left to fix), then "
+                   "report the findings left.")
+@click.option("--unsafe-fixes", is_flag=True, default=False,
+              help="With --fix or --diff, apply the unsafe fixes too (they change what is deployed: traffic, "
+                   "workers, versions).")
+@click.option("--diff", "show_diff", is_flag=True, default=False,
+              help="Print the fixes as a unified diff without writing; exit 1 when there is something to fix.")
+@click.option("--stdin-filename", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Read the text of this file from standard input (PATH '-'): the path gives the project, its "
+                   "configuration and relative references. With --fix the fixed text goes to standard output.")
 @report_options(FORMATS, "amlforge")
 @handle_errors
 def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...],
@@ -50,13 +61,14 @@ def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...
             variables: tuple[str, ...], parameters: Path | None, root: Path | None, config_file: Path | None,
             quota: Path | None, policies: tuple[str, ...], baseline: Path | None, write_baseline: Path | None,
             skip_unknown: bool, verbose: bool, output_formats: tuple[str, ...], output: Path | None, color: str,
-            quiet: int, exit_zero: bool) -> None:
+            quiet: int, exit_zero: bool, fix: bool, unsafe_fixes: bool, show_diff: bool,
+            stdin_filename: Path | None) -> None:
     """Lint az-ml online endpoint, deployment and environment YAML (or ARM, Bicep and Terraform azapi files) before deploying.
 
-    PATHS are files or folders (default: the current folder). Exit codes: 0 clean (a folder
-    with no az-ml files warns), 1 findings at or above --fail-on (0 with --exit-zero; a file
-    that does not parse is a finding), 2 bad usage (a named path that does not exist, a bad
-    option or configuration).
+    PATHS are files or folders (default: the current folder), or '-' with --stdin-filename.
+    Exit codes: 0 clean (a folder with no az-ml files warns), 1 findings at or above --fail-on
+    (0 with --exit-zero; a file that does not parse is a finding; with --diff: something to
+    fix), 2 bad usage (a named path that does not exist, a bad option or configuration).
     """
     from amlforge.policies.config import Baseline
     from amlforge.policies.engine import lint_paths
@@ -64,12 +76,22 @@ def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...
 
     outputs = parse_output_formats(output_formats, FORMATS, output)
     split = lambda values: [v.strip() for value in values for v in value.split(",") if v.strip()]  # noqa: E731
-    report = lint_paths(
-        list(paths), root=root, config_file=config_file, select=split(select), ignore=split(ignore),
+    stdin = _read_stdin(paths, stdin_filename)
+    options = dict(
+        root=root, config_file=config_file, select=split(select), ignore=split(ignore),
         fail_on=fail_on, profile=profile, baseline=baseline, quota=quota,
         overrides=parse_pairs(overrides, "--set"), variables=dict(parse_pairs(variables, "--var")),
         skip_unknown=skip_unknown, policies=policies, parameters=parameters,
     )
+    targets = [stdin[0]] if stdin is not None else list(paths)
+    if fix or show_diff:
+        report = _fix(targets, stdin, options, unsafe_fixes, show_diff)
+    else:
+        from amlforge.specs.overlay import Overlay
+
+        overlay = Overlay.of_files({stdin[0]: stdin[1]}) if stdin is not None else None
+        report = lint_paths(targets, overlay=overlay, **options)
+    report.unsafe_fixes = unsafe_fixes
     if verbose:
         for shown, why in report.skipped:
             click.echo(f"skipped {shown}: {why}", err=True)
@@ -87,3 +109,51 @@ def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...
         sys.exit(0)
     emit_reports(report, outputs, render, color=color, quiet=quiet)
     exit_with(report.exit_code, exit_zero)
+
+
+def _read_stdin(paths: tuple[Path, ...], stdin_filename: Path | None) -> tuple[Path, str] | None:
+    """``(path, text)`` when the file comes from standard input ('-' or --stdin-filename), else None."""
+    from amlforge.errors import UserInputError
+
+    dash = [p for p in paths if str(p) == "-"]
+    if not dash and stdin_filename is None:
+        return None
+    if stdin_filename is None:
+        raise UserInputError("reading from standard input ('-') needs --stdin-filename PATH", None,
+                             "name the file the text belongs to, e.g. --stdin-filename deploy/blue.yml: the path "
+                             "gives the project, its configuration and relative references")
+    if len(paths) > len(dash):
+        raise UserInputError("with --stdin-filename, pass no other PATH than '-'", None,
+                             "lint the text from standard input alone, or the files without --stdin-filename")
+    from amlforge.specs.loader import display_path
+    from amlforge.specs.source import decode_text
+
+    text = decode_text(sys.stdin.buffer.read(), display_path(stdin_filename))
+    return stdin_filename, text
+
+
+def _fix(targets: list[Path], stdin: tuple[Path, str] | None, options: dict, unsafe: bool, show_diff: bool):  # noqa: ANN202
+    """--fix / --diff: apply the fixes in memory; write them, print the diff, or print the fixed stdin text."""
+    import os
+
+    from amlforge.policies.fixing import fix_paths
+
+    run = fix_paths(targets, unsafe=unsafe, stdin=stdin, **options)
+    report = run.report
+    report.fixed = run.applied
+    if show_diff:
+        click.echo(run.diff(), nl=False)
+        n = run.applied
+        click.echo(f"Would fix {n} finding{'s' if n != 1 else ''}." if n else "No fixes to apply.", err=True)
+        sys.exit(1 if run.files else 0)
+    if stdin is not None:
+        fixed = run.files.get(Path(os.path.abspath(stdin[0])))
+        sys.stdout.write(fixed.after if fixed is not None else stdin[1])
+        sys.stdout.flush()
+        from amlforge.reporters import render
+
+        report.unsafe_fixes = unsafe
+        click.echo(render(report, "text"), nl=False, err=True)
+        sys.exit(report.exit_code)
+    run.write()
+    return report

@@ -42,6 +42,9 @@ class LintReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     #: Warnings about the run itself, not findings (a folder with nothing to lint).
     notes: list[str] = field(default_factory=list)
+    #: Whether unsafe fixes count as fixable (``--unsafe-fixes``), and how many fixes ``--fix`` applied.
+    unsafe_fixes: bool = False
+    fixed: int = 0
 
     @property
     def exit_code(self) -> int:

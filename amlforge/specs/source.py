@@ -441,6 +441,22 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
             Location(display, 1, 1),
             "pass the az-ml YAML files themselves, not data or model files",
         ) from None
+    return decode_text(raw, display, max_bytes)
+
+
+def decode_text(raw: bytes, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Bytes of a file amlforge must parse (from disk or standard input) as text.
+
+    Raises:
+        UserInputError: too large, binary (NUL bytes) or not UTF-8; located at the byte.
+    """
+    if len(raw) > max_bytes:
+        raise UserInputError(
+            f"file is {len(raw) / 1_048_576:.1f} MiB, larger than the {max_bytes / 1_048_576:.0f} MiB "
+            "limit for configuration files",
+            Location(display, 1, 1),
+            "pass the az-ml YAML files themselves, not data or model files",
+        )
     for bom, codec in _BOMS:
         if raw.startswith(bom):
             try:
@@ -546,6 +562,7 @@ __all__ = [
     "Placeholder",
     "SourceMap",
     "YamlPath",
+    "decode_text",
     "parse_yaml",
     "read_text",
 ]

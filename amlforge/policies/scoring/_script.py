@@ -98,7 +98,7 @@ def language_of(path: Path) -> str:
     return _LANGUAGES.get(path.suffix.lower(), "")
 
 
-def _parse(path: Path) -> ParsedScript:
+def _parse(path: Path, in_memory: str | None = None) -> ParsedScript:
     display = display_path(path)
     language = language_of(path)
     if language:
@@ -106,7 +106,12 @@ def _parse(path: Path) -> ParsedScript:
     from amlforge.specs.files import read_user_bytes
 
     try:
-        data = read_user_bytes(path, display, MAX_SCRIPT_BYTES, what="scoring scripts")
+        if in_memory is not None:  # the run's overlay holds it (an editor's unsaved text)
+            data = in_memory.encode("utf-8")
+            if len(data) > MAX_SCRIPT_BYTES:
+                return ParsedScript(path, display, unreadable=f"larger than {MAX_SCRIPT_BYTES} bytes")
+        else:
+            data = read_user_bytes(path, display, MAX_SCRIPT_BYTES, what="scoring scripts")
     except UserInputError as e:
         return ParsedScript(path, display, unreadable=e.message)
     try:
@@ -129,7 +134,7 @@ def _parse(path: Path) -> ParsedScript:
 
 def parsed(project: Project, path: Path) -> ParsedScript:
     """The parse of ``path``, computed once per run."""
-    return project.memo(("scoring.parse", str(path)), lambda: _parse(path))
+    return project.memo(("scoring.parse", str(path)), lambda: _parse(path, project.read_overlay(path)))
 
 
 def _locate(project: Project, dep: Loaded[OnlineDeploymentBase]) -> ScoringScript | None:
