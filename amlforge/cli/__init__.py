@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("amlforge.cli.rules", "List the rule catalog."),
     "lock": ("amlforge.cli.lock", "Pin conda environments with conda-lock."),
     "schema": ("amlforge.cli.schema", "Print the JSON Schema of amlforge.yaml."),
+    "server": ("amlforge.cli.server", "Run the language server over stdio, for editors (needs amlforge[server])."),
     "quota": ("amlforge.cli.quota", "Per-family vCPU quota a set of deployments needs."),
     "review": ("amlforge.cli.review", "Report what a change breaks: new findings and risky changes against a git base."),
     "smoke": ("amlforge.cli.smoke", "Run a scoring script in the real inference server before deploying."),

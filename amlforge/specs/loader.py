@@ -98,6 +98,10 @@ def discover(paths: Sequence[Path], overlay: Overlay | None = None) -> Iterator[
             for dirpath, dirnames, filenames in os.walk(given):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
                 found.extend(path for f in filenames if claimed(path := Path(dirpath, f)))
+            if overlay is not None:  # files that exist only in memory (an editor's new, unsaved file)
+                on_disk = {Path(os.path.abspath(p)) for p in found}
+                found.extend(p for p in overlay.files_under(given) if claimed(p) and p not in on_disk
+                             and not any(part.startswith(".") for part in p.relative_to(os.path.abspath(given)).parts))
             for path in sorted(found):
                 yield path, False
         elif os.path.exists(given):  # False, not an error, for any OSError
