@@ -50,7 +50,7 @@ FUZZ_SEED ?= 1
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz --count $(FUZZ_COUNT) --seed $(FUZZ_SEED)
 
-## bench: performance figures and ratios (not tests): lint vs azure-ai-ml, start-up vs its floor, generate, lock cache, templates
+## bench: performance figures and ratios (not tests): lint vs azure-ai-ml, start-up vs its floor, generate, lock cache, templates, server latency
 bench: $(STAMP)
 	$(BIN)/python bench/bench_lint.py
 	$(BIN)/python bench/bench_startup.py
