@@ -22,6 +22,8 @@ from typing import Any
 from amlforge.errors import AmlforgeError, Location, UserInputError
 from amlforge.policies.registry import Finding, Severity
 
+_MARKERS = (".git", "pyproject.toml", ".amlforge.toml", "amlforge.yaml")
+
 #: Files the server lints (az-ml YAML, amlforge.yaml, conda files, pyproject/.amlforge.toml, score.py).
 LINTED_SUFFIXES = (".yml", ".yaml", ".py", ".toml")
 
@@ -48,9 +50,14 @@ class Session:
         self.documents.pop(_key(path), None)
 
     def root_of(self, path: Path) -> Path:
-        from amlforge.specs.loader import find_root
-
-        return find_root([Path(_key(path))])
+        """The project root of a document: the nearest folder above it with a project marker, as
+        ``amlforge lint`` finds it; without one, the document's own folder (never the editor's
+        working directory, which may be ``/`` or the home folder)."""
+        start = Path(_key(path)).parent
+        for candidate in (start, *start.parents):
+            if any((candidate / m).exists() for m in _MARKERS):
+                return candidate
+        return start
 
     def lint(self, path: Path) -> LintOutcome:
         """Lint the project of ``path`` with every open document's text; never raises for bad input."""
