@@ -103,3 +103,15 @@ def test_stdin_usage_errors_exit_2(project: Path, args: tuple[str, ...], stdin: 
     result = run_cli("lint", *args, cwd=project, input=stdin)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_json_findings_carry_their_fix(project: Path) -> None:
+    import json
+
+    result = run_cli("lint", ".", "--format", "json", cwd=project)
+    by_rule = {f["rule"]: f for f in json.loads(result.stdout)}
+    assert by_rule["AML201"]["fix"] == {
+        "title": "Replace 'Standard_DS3_v9' with 'Standard_DS3_v2'", "applicability": "safe",
+        "edits": [{"path": "blue.yml", "line": 6, "column": 16, "end_line": 6, "end_column": 31,
+                   "text": "Standard_DS3_v2"}]}
+    assert by_rule["AML301"]["fix"]["applicability"] == "unsafe"
