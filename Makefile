@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_lock.py
 	$(BIN)/python bench/bench_sdk.py
 	$(BIN)/python bench/bench_templates.py
+	$(BIN)/python bench/bench_server.py
 
 ## docs: regenerate docs/rules.md and docs/failure-modes.md from the rule catalog
 docs: $(STAMP)
