@@ -268,8 +268,8 @@ def field_doc(cls: type, parent: tuple[str | int, ...], key: str) -> str | None:
     info = field_info(owner, key)
     if info is None:
         return None
-    shown = _type_name(info.annotation)
     values = enum_values(info.annotation)
+    shown = " | ".join(values) if values and values != ["true", "false"] else _type_name(info.annotation)
     doc = f"**{key}**: `{shown}`"
     if info.description:
         doc += f"\n\n{info.description}"
