@@ -42,7 +42,7 @@ _LOCATED = re.compile(r"^.+?:\d+:\d+: ")
 #: Characters that must never reach a report raw: C0/C1 controls (tab and newline are line
 #: structure), bidi overrides and isolates, zero-width characters, lone surrogates.
 _RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
-_SUMMARY = ("Found ", "All checks passed", "  hint: ", "hint: ")
+_SUMMARY = ("Found ", "All checks passed", "  hint: ", "hint: ", "[*] ", "No fixes available", "Fixed ")
 
 
 class FuzzTimeout(BaseException):
