@@ -206,8 +206,10 @@ def emit_reports(report: Any, outputs: list[tuple[str, Path | None]], render: Ca
         colored = path is None and fmt == "text" and use_color(color)
         text = render(report, fmt, color=colored)
         if fmt == "text" and quiet >= 1:
+            from amlforge.reporters.text_report import summary
+
             lines = text.splitlines(keepends=True)
-            text = "".join(lines[:-1])  # the summary is the last line
+            text = "".join(lines[:-len(summary(report).splitlines())])  # the summary (and its [*] fixable line)
         if path is not None:
             write_atomic(path, text)
         else:
