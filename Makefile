@@ -31,8 +31,8 @@ constraints:
 demo: $(STAMP)
 	@set -e; for spec in examples/*/amlforge.yaml; do \
 	  tmp=$$(mktemp -d "$$(dirname $$spec)/.generated.XXXXXX"); trap 'rm -rf "$$tmp"' EXIT; \
-	  echo "\$$ amlforge generate $$spec -o $$tmp && amlforge lint $$tmp"; \
-	  $(BIN)/amlforge generate "$$spec" -o "$$tmp"; \
+	  echo "\$$ amlforge generate $$spec -o $$(basename $$tmp) && amlforge lint $$tmp"; \
+	  $(BIN)/amlforge generate "$$spec" -o "$$(basename "$$tmp")"; \
 	  $(BIN)/amlforge lint "$$tmp"; \
 	  rm -rf "$$tmp"; trap - EXIT; \
 	done

@@ -24,8 +24,9 @@ def print_problems(problems: list) -> None:
 @click.command("generate")
 @click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
-              show_default=True, help="Folder the artifacts are written to. With several SPECs, a relative folder "
-              "below each spec's own folder.")
+              show_default=True, help="Output folder. A relative folder is always taken from each SPEC's own folder "
+              "(not from the current directory), so 'amlforge generate svc/amlforge.yaml -o deploy' writes "
+              "svc/deploy; an absolute folder is accepted with one SPEC only.")
 @click.option("--only", default=None, metavar="TARGETS",
               help="Comma-separated targets: yaml, arm, bicep, docker, terraform (default: all but terraform).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a unified diff when files on disk are stale.")
@@ -34,10 +35,11 @@ def command(specs: tuple[Path, ...], out_dir: Path, only: str | None, check: boo
     """Generate az-ml YAML, ARM, Bicep and Dockerfiles from SPEC (default: amlforge.yaml).
 
     The generated az-ml YAML is linted first with the project's configuration; errors refuse
-    the run and nothing is written. Several SPECs (a monorepo, or pre-commit passing the
-    changed amlforge.yaml files) run in one process, each into OUTPUT below its own folder;
-    one bad spec does not stop the others. Exit codes: 0 written or up to date, 1 refused by
-    the lint self-check or stale with --check, 2 bad input (the highest over all SPECs).
+    the run and nothing is written. Each SPEC writes into OUTPUT below its own folder (a
+    relative -o is taken from the spec's folder, whatever the current directory), so one spec
+    or many (a monorepo, or pre-commit passing the changed amlforge.yaml files) give the same
+    files; one bad spec does not stop the others. Exit codes: 0 written or up to date, 1
+    refused by the lint self-check or stale with --check, 2 bad input (the highest over all SPECs).
     """
     from amlforge.generators.pipeline import parse_targets
 
@@ -47,12 +49,36 @@ def command(specs: tuple[Path, ...], out_dir: Path, only: str | None, check: boo
                              "pass a relative folder: each spec then writes below its own folder")
     code = 0
     for spec in specs or (Path("amlforge.yaml"),):
-        out = out_dir if len(specs) <= 1 else spec.parent / out_dir
-        code = max(code, _generate_one(spec, out, targets, check))
+        code = max(code, _generate_one(spec, output_folder(spec, out_dir), targets, check, out_dir))
     sys.exit(code)
 
 
-def _generate_one(spec: Path, out_dir: Path, targets: tuple[str, ...], check: bool) -> int:
+def output_folder(spec: Path, out_dir: Path) -> Path:
+    """Where ``-o out_dir`` puts the files of ``spec``: ``out_dir`` itself when absolute, else
+    below the spec's folder (shown relative to the working directory)."""
+    import os
+
+    if out_dir.is_absolute():
+        return out_dir
+    return Path(os.path.normpath(spec.parent / out_dir))
+
+
+def rerun_command(spec: Path, out_arg: Path, targets: tuple[str, ...] = ()) -> str:
+    """The ``amlforge generate`` command that regenerates ``spec``, shell-quoted, that works
+    from the working directory (``-o`` is taken from the spec's folder wherever it runs)."""
+    import shlex
+
+    from amlforge.generators.pipeline import TARGETS
+
+    words = ["amlforge", "generate", str(spec)]
+    if out_arg != Path("generated"):
+        words += ["-o", str(out_arg)]
+    if targets and tuple(targets) != TARGETS:
+        words += ["--only", ",".join(targets)]
+    return shlex.join(words)
+
+
+def _generate_one(spec: Path, out_dir: Path, targets: tuple[str, ...], check: bool, out_arg: Path) -> int:
     """Generate one spec and report it; returns its exit code (user errors are shown, not raised)."""
     from amlforge.generators.pipeline import generate_project
     from amlforge.specs.project_spec import SpecError
@@ -88,7 +114,7 @@ def _generate_one(spec: Path, out_dir: Path, targets: tuple[str, ...], check: bo
                        nl=False)
             click.echo(f"{len(result.changed) + len(result.removed) + len(result.leftovers)} generated file(s) "
                        f"in {escape_text(out_dir)} are stale: "
-                       f"run 'amlforge generate {escape_text(spec)} -o {escape_text(out_dir)}'", err=True)
+                       f"run: {escape_text(rerun_command(spec, out_arg, targets))}", err=True)
         else:
             click.echo(f"{len(result.files)} generated files in {out_dir} are up to date", err=True)
     else:

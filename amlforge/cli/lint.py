@@ -26,9 +26,18 @@ from amlforge.reporters import FORMATS
               help="Parameter values of ARM, Bicep or Terraform templates (parameters JSON, .bicepparam, .tfvars; "
                    "default: each template's own <name>.parameters.json, <name>.bicepparam or terraform.tfvars).")
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Project root; referenced paths outside it are reported.")
+              help="Project root of every file; referenced paths outside it are reported (default: for each "
+                   "file, the nearest folder with .git, pyproject.toml, .amlforge.toml or amlforge.yaml).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-              help="Configuration file (default: .amlforge.toml or pyproject.toml [tool.amlforge]).")
+              help="Configuration file for every file (default: for each file, the nearest .amlforge.toml or "
+                   "pyproject.toml with [tool.amlforge]).")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Leave out files and folders that match this gitignore-like pattern when walking folders "
+                   "(repeatable; adds to the configuration's exclude and extend-exclude).")
+@click.option("--force-exclude", is_flag=True, default=False,
+              help="Apply the exclusions to files named on the command line too (for pre-commit).")
+@click.option("--show-settings", "show_settings", type=click.Path(path_type=Path), default=None, metavar="PATH",
+              help="Print the configuration that applies to PATH, where each value comes from, and exit.")
 @click.option("--quota", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Quota figures (YAML) for the quota rules; default: the documented limits.")
 @click.option("--policy", "policies", multiple=True, metavar="PACK",
@@ -62,13 +71,16 @@ def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...
             quota: Path | None, policies: tuple[str, ...], baseline: Path | None, write_baseline: Path | None,
             skip_unknown: bool, verbose: bool, output_formats: tuple[str, ...], output: Path | None, color: str,
             quiet: int, exit_zero: bool, fix: bool, unsafe_fixes: bool, show_diff: bool,
-            stdin_filename: Path | None) -> None:
+            stdin_filename: Path | None, exclude: tuple[str, ...] = (), force_exclude: bool = False,
+            show_settings: Path | None = None) -> None:
     """Lint az-ml online endpoint, deployment and environment YAML (or ARM, Bicep and Terraform azapi files) before deploying.
 
     PATHS are files or folders (default: the current folder), or '-' with --stdin-filename.
-    Exit codes: 0 clean (a folder with no az-ml files warns), 1 findings at or above --fail-on
-    (0 with --exit-zero; a file that does not parse is a finding; with --diff: something to
-    fix), 2 bad usage (a named path that does not exist, a bad option or configuration).
+    Each file is linted with the configuration and project root nearest to it, as ruff does;
+    files of one root form one project. Exit codes: 0 clean (a folder with no az-ml files
+    warns), 1 findings at or above --fail-on (0 with --exit-zero; a file that does not parse is
+    a finding; with --diff: something to fix), 2 bad usage (a named path that does not exist, a
+    bad option or configuration: an unknown key, rule selector or option, or no rule selected).
     """
     from amlforge.policies.config import Baseline
     from amlforge.policies.engine import lint_paths
@@ -76,12 +88,20 @@ def command(paths: tuple[Path, ...], fail_on: str | None, select: tuple[str, ...
 
     outputs = parse_output_formats(output_formats, FORMATS, output)
     split = lambda values: [v.strip() for value in values for v in value.split(",") if v.strip()]  # noqa: E731
+    if show_settings is not None:
+        from amlforge.policies.settings import describe
+
+        click.echo(describe(show_settings, root=root, config_file=config_file, select=split(select),
+                            ignore=split(ignore), fail_on=fail_on, profile=profile, quota=quota, baseline=baseline,
+                            policies=list(policies), exclude=list(exclude)), nl=False)
+        sys.exit(0)
     stdin = _read_stdin(paths, stdin_filename)
     options = dict(
         root=root, config_file=config_file, select=split(select), ignore=split(ignore),
         fail_on=fail_on, profile=profile, baseline=baseline, quota=quota,
         overrides=parse_pairs(overrides, "--set"), variables=dict(parse_pairs(variables, "--var")),
-        skip_unknown=skip_unknown, policies=policies, parameters=parameters,
+        skip_unknown=skip_unknown, policies=policies, parameters=parameters, exclude=list(exclude),
+        force_exclude=force_exclude,
     )
     targets = [stdin[0]] if stdin is not None else list(paths)
     if fix or show_diff:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from pathlib import Path
 
-from amlforge.errors import Location
+from amlforge.errors import Location, UserInputError
 from amlforge.policies.config import LintConfig
 from amlforge.policies.registry import Finding, Registry, Rule, Severity, Violation, load_catalog
 from amlforge.specs.loader import PROJECT_SPEC, LoadOptions, LoadProblem, NothingToLint, load_project
@@ -45,6 +45,10 @@ class LintReport:
     #: Whether unsafe fixes count as fixable (``--unsafe-fixes``), and how many fixes ``--fix`` applied.
     unsafe_fixes: bool = False
     fixed: int = 0
+    #: Every project of the run (one per project root and configuration); ``project`` is the first.
+    projects: list[Project] = field(default_factory=list)
+    #: The exit code of the projects' own fail levels, when a run merges several (see :func:`merge`).
+    floor: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -52,7 +56,7 @@ class LintReport:
         finding, as in ruff). Usage errors (exit 2) are raised before a report exists."""
         if any(f.fatal or f.severity.rank >= self.fail_on.rank for f in self.findings):
             return 1
-        return 0
+        return self.floor
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Severity}
@@ -162,10 +166,13 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
     Raises:
         UserInputError: a path does not exist or holds nothing to lint.
     """
+    from amlforge.policies.config import validate
+
     config = config or LintConfig()
     load = load or LoadOptions(profile=config.profile)
     # the review rules report only inside `amlforge review`, which loads them itself
     registry = run_registry(config, skip=("review",))
+    validate(config, registry)
     try:
         result = load_project(paths, load)
     except NothingToLint as e:  # only folders were given: nothing to lint is not a misuse
@@ -245,7 +252,7 @@ def _lint_spec(doc: Document, project: Project, registry: Registry, active: list
     profile = max(load.profile, spec_profile, key=lambda p: _PROFILES.index(p) if p in _PROFILES else -1)
     # on top of the run's own overlay (the text --fix produced, the editor's open documents)
     options = dataclasses.replace(load, overlay=virtual.overlay.on(load.overlay), profile=profile, overrides=(),
-                                  skip_unknown=False)
+                                  skip_unknown=False, files=None)
     result = load_project([virtual.yaml_dir], options)
     rendered = result.project
     rendered.options.update(project.options)
@@ -274,12 +281,93 @@ def run_registry(config: LintConfig, skip: Sequence[str] = ()) -> Registry:
 
 
 def lint_paths(paths: Sequence[Path | str], **options: Any) -> LintReport:
-    """Lint with configuration discovered from the project root, as ``amlforge lint`` does.
+    """Lint as ``amlforge lint`` does: each file with the configuration and project root nearest
+    to it (:mod:`amlforge.policies.settings`), one :class:`Project` per (root, configuration),
+    the findings merged and sorted.
 
     Takes the keyword options of :func:`configure` (root, config_file, select, ignore, fail_on,
-    profile, baseline, quota, overrides, variables, skip_unknown, policies, overlay, parameters).
+    profile, baseline, quota, overrides, variables, skip_unknown, policies, overlay, parameters) and
+    ``exclude`` (``--exclude`` patterns) and ``force_exclude``. With an ``overlay`` (the
+    self-check of ``amlforge generate``) the run is one project, as :func:`configure` makes it.
+
+    Raises:
+        UserInputError: a path does not exist, nothing to lint, a bad configuration or selector.
     """
-    return lint(*configure(paths, **options))
+    exclude = options.pop("exclude", ())
+    force_exclude = options.pop("force_exclude", False)
+    if options.get("overlay") is not None:
+        return lint(*configure(paths, **options))
+    from amlforge.policies.config import build_config
+    from amlforge.policies.settings import Resolver
+
+    resolver = Resolver(config_file=options.get("config_file"), root=options.get("root"), exclude=exclude,
+                        force_exclude=force_exclude)
+    given = [Path(p) for p in paths] or [Path(".")]
+    found = resolver.drop_generated(list(resolver.discover(given)))
+    skip_unknown = bool(options.get("skip_unknown"))
+    if not found:  # nothing to lint is not a misuse: a warning and exit 0, as for one project
+        from amlforge.policies.config import LintConfig
+
+        empty = finish([], None, LintConfig(), run_registry(LintConfig(), skip=("review",)), files=0)
+        if not force_exclude:
+            shown = ", ".join(str(p) for p in given)
+            empty.notes.append(f"no YAML files found under {shown}; pass the folder or files that hold your az-ml "
+                               "endpoint, deployment and environment YAML"
+                               + (" (or check exclude, extend-exclude and --exclude)" if exclude else ""))
+        return empty
+    reports = []
+    for (project_root, _), files in resolver.group(found).items():
+        cfg = resolver.config_for(Path(os.path.abspath(files[0][0])).parent)
+        here = cfg.path.parent if cfg.path else project_root
+        config = build_config(
+            cfg.table, cfg.display, select=list(options.get("select", ())), ignore=list(options.get("ignore", ())),
+            fail_on=options.get("fail_on"), profile=options.get("profile"), baseline=options.get("baseline"),
+            quota=options.get("quota"), base_dir=here, policies=list(options.get("policies", ())),
+            folders={k: cfg.folder_of(k) for k in cfg.sources})
+        load = LoadOptions(root=project_root, overrides=list(options.get("overrides", ())),
+                           variables=dict(options.get("variables") or {}), profile=config.profile,
+                           skip_unknown=skip_unknown, files=files,
+                           parameters=Path(options["parameters"]) if options.get("parameters") else None)
+        reports.append(lint([p for p, _ in files], config, load))
+    report = merge(reports)
+    if report.files == 0 and not report.findings and not skip_unknown and not force_exclude and not report.notes:
+        skipped = f" ({len(report.skipped)} YAML file(s) skipped as not az-ml; -v lists them)" if report.skipped else ""
+        report.notes.append(f"no az-ml online endpoint, deployment, environment or model YAML found{skipped}; "
+                            "amlforge recognises files by their $schema line or their keys (endpoint_name, "
+                            "instance_type, ...)")
+    return report
+
+
+def merge(reports: Sequence[LintReport]) -> LintReport:
+    """One report of several projects' reports: findings together and sorted, counts added up,
+    the exit code the worst of the projects' (each under its own fail level)."""
+    if not reports:
+        from amlforge.policies.registry import load_catalog
+
+        return LintReport([], None, 0, Severity.WARNING, registry=load_catalog(skip=("review",)))
+    if len(reports) == 1:
+        return reports[0]
+    findings = sorted((f for r in reports for f in r.findings), key=Finding.sort_key)
+    registries = list({id(r.registry): r.registry for r in reports if r.registry is not None}.values())
+    registry = registries[0] if len(registries) == 1 else _union(registries)
+    projects = [p for r in reports for p in (r.projects or ([r.project] if r.project else []))]
+    fail_on = max((r.fail_on for r in reports), key=lambda s: s.rank)  # the floor carries the stricter ones
+    notes = [n for r in reports for n in r.notes]
+    return LintReport(findings, projects[0] if projects else None, sum(r.files for r in reports), fail_on,
+                      sum(r.suppressed for r in reports), sum(r.baselined for r in reports),
+                      rules_run=max(r.rules_run for r in reports), registry=registry,
+                      skipped=[s for r in reports for s in r.skipped],
+                      notes=list(dict.fromkeys(notes)),
+                      projects=projects, floor=max(r.exit_code for r in reports))
+
+
+def _union(registries: Sequence[Registry | None]) -> Registry:
+    out = Registry()
+    for registry in registries:
+        for r in registry or ():
+            if out.get(r.id) is None:
+                out.add(r)
+    return out
 
 
 def configure(
@@ -377,7 +465,8 @@ def finish(raw: list[Finding], project: Project | None, config: LintConfig, regi
         baselined = before - len(kept)
     kept.sort(key=Finding.sort_key)
     return LintReport(kept, project, files, config.fail_on, suppressed, baselined,
-                      rules_run=sum(1 for r in registry if config.enabled(r)), registry=registry)
+                      rules_run=sum(1 for r in registry if config.enabled(r)), registry=registry,
+                      projects=[project] if project is not None else [])
 
 
 def _read_lines(display: str) -> list[str]:
@@ -390,4 +479,4 @@ def _read_lines(display: str) -> list[str]:
         return []
 
 
-__all__ = ["LintReport", "configure", "finish", "lint", "lint_paths", "run_checks", "run_registry"]
+__all__ = ["LintReport", "configure", "finish", "lint", "lint_paths", "merge", "run_checks", "run_registry"]

@@ -45,6 +45,10 @@ class LoadOptions:
             skip YAML that is not az-ml (for pre-commit, which passes every changed YAML file).
         overlay: Files that exist only in memory (output ``amlforge generate`` is about to
             write); below the folders it owns, it replaces the disk.
+        files: The files to load, already discovered (with whether each was named explicitly),
+            as ``amlforge lint`` passes each project's share of a run
+            (:mod:`amlforge.policies.settings`); ``paths`` are then not walked, and finding
+            nothing to lint is the caller's to report.
     """
 
     root: Path | None = None
@@ -57,6 +61,7 @@ class LoadOptions:
     #: ``--parameters FILE``: the ARM parameters file of the templates read (else each
     #: template's sibling ``<stem>.parameters.json``, else the parameters' defaults).
     parameters: Path | None = None
+    files: Sequence[tuple[Path, bool]] | None = None
 
 
 class Unknown(str):

@@ -38,8 +38,8 @@ def _details(f: Finding) -> str:
 
 def to_element(report: LintReport) -> ET.Element:
     by_file: dict[str, list[Finding]] = {}
-    if report.project is not None:
-        for doc in report.project.documents:
+    for project in getattr(report, "projects", None) or ([report.project] if report.project is not None else []):
+        for doc in project.documents:
             by_file.setdefault(doc.display, [])
     for f in report.findings:
         by_file.setdefault(f.location.file, []).append(f)

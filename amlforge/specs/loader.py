@@ -502,7 +502,7 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
     skipped: list[tuple[str, str]] = []
     seen: set[Path] = set()
     any_yaml = False
-    found = list(discover(given, options.overlay))
+    found = list(options.files) if options.files is not None else list(discover(given, options.overlay))
     generated = _generated_from_specs_of_the_run(found)
     for path, explicit in found:
         if not explicit and path in generated:
@@ -519,7 +519,7 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
             skipped.append((display_path(absolute), read.skipped))
         for doc in read.documents:
             _add_document(project, doc, options, problems)
-    if options.skip_unknown and not project.documents and not problems:
+    if (options.skip_unknown or options.files is not None) and not project.documents and not problems:
         return LoadResult(project, problems, skipped)
     if not any_yaml:
         shown = ", ".join(str(p) for p in given)

@@ -66,8 +66,12 @@ def test_global_catalog_never_holds_pack_rules(project: Path, tmp_path: Path) ->
 
 
 def test_select_ignore_and_severity(project: Path) -> None:
-    assert ids(lint_paths([project], ignore=["AML901"])) == []
-    assert ids(lint_paths([project], ignore=["unapproved-instance-type"])) == []
+    from amlforge.errors import UserInputError
+
+    # select = ["AML9"] less the pack's only rule selects nothing: an error, not "all checks passed"
+    for ignored in ("AML901", "unapproved-instance-type"):
+        with pytest.raises(UserInputError, match="no rule is selected"):
+            lint_paths([project], ignore=[ignored])
     assert ids(lint_paths([project], select=["AML6"])) == []
     (project / ".amlforge.toml").write_text('[tool.amlforge]\npolicies = ["pack.yaml"]\nselect = ["AML9"]\n'
                                             '[tool.amlforge.severity]\nunapproved-instance-type = "error"\n')

@@ -205,8 +205,10 @@ def test_cli_bad_input_exits_2(repo: Repo, tmp_path: Path) -> None:
 
 
 def test_review_rules_are_silent_in_lint(repo: Repo) -> None:
+    """lint never runs the review rules: selecting only them leaves no rule, which is an error."""
     result = run_cli("lint", "--select", "AML8", ".", cwd=repo.path)
-    assert result.returncode == 0 and result.stdout.startswith("All checks passed")
+    assert result.returncode == 2 and "no rule is selected" in result.stderr
+    assert "review rules (AML8xx) run only in 'amlforge review'" in result.stderr
 
 
 def test_review_sarif_describes_pack_rules(repo: Repo) -> None:

@@ -1,0 +1,218 @@
+"""Per-file project roots and configuration (as ruff does), exclusion, --show-settings, and the
+validation of selectors and options: a monorepo lints as its projects would one by one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from amlforge.errors import UserInputError
+from amlforge.policies.engine import lint_paths
+from amlforge.policies.settings import Resolver
+from tests.conftest import EXAMPLES, run_cli
+
+DEPLOYMENT = """\
+name: blue
+endpoint_name: shop-ep
+model: azureml:m:1
+environment: azureml:e:1
+instance_type: Standard_DS3_v2
+instance_count: 3
+"""
+
+
+def test_two_projects_lint_as_each_alone_whatever_the_order() -> None:
+    """The examples are separate projects (each with its .amlforge.toml): no AML107 'outside the
+    project', the gpu example's own quota file applies (no AML209), and argument order does not matter."""
+    forward = run_cli("lint", "examples/gpu-pytorch", "examples/kubernetes")
+    backward = run_cli("lint", "examples/kubernetes", "examples/gpu-pytorch")
+    assert forward.returncode == 0, forward.stdout + forward.stderr
+    assert forward.stdout == backward.stdout
+    assert "AML107" not in forward.stdout and "AML209" not in forward.stdout
+    body = lambda text: [line for line in text.splitlines() if not line.startswith(("Found", "All checks"))]  # noqa: E731
+    alone = [line for name in ("gpu-pytorch", "kubernetes") for line in body(run_cli("lint", f"examples/{name}").stdout)]
+    assert body(forward.stdout) == alone
+    assert "in 6 files" in forward.stdout
+
+
+def _monorepo(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "blue.yml").write_text(DEPLOYMENT)
+    return tmp_path
+
+
+def test_nearest_configuration_applies_to_each_file(tmp_path: Path) -> None:
+    repo = _monorepo(tmp_path)
+    (repo / "a" / ".amlforge.toml").write_text('[tool.amlforge]\nselect = ["AML2"]\n')
+    (repo / "pyproject.toml").write_text('[tool.amlforge]\nselect = ["AML3"]\n[tool.amlforge.severity]\n'
+                                         'AML201 = "info"\n')
+    (repo / "a" / "blue.yml").write_text(DEPLOYMENT.replace("Standard_DS3_v2", "Standard_DS3_v9"))
+    (repo / "b" / "blue.yml").write_text(DEPLOYMENT.replace("Standard_DS3_v2", "Standard_DS3_v9"))
+    report = lint_paths([repo])
+    by_file = {(f.location.file.replace("\\", "/").rsplit("/", 2)[-2], f.rule, f.severity.value)
+               for f in report.findings}
+    # a/ uses its own file (AML2 at default severity); b/ the repository's (AML3 only: no AML201)
+    assert ("a", "AML201", "error") in by_file
+    assert not any(folder == "b" and rule.startswith("AML2") for folder, rule, _ in by_file)
+    assert len(report.projects) == 2
+
+
+def test_extend_inherits_and_records_sources(tmp_path: Path) -> None:
+    repo = _monorepo(tmp_path)
+    (repo / ".amlforge.toml").write_text('[tool.amlforge]\nignore = ["AML602"]\nprofile = "prod"\n')
+    (repo / "a" / ".amlforge.toml").write_text('[tool.amlforge]\nextend = "../.amlforge.toml"\nprofile = "test"\n')
+    result = run_cli("lint", "--show-settings", "a/blue.yml", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "configuration: a/.amlforge.toml" in out and "extends: .amlforge.toml" in out
+    assert 'profile        = "test"  # a/.amlforge.toml' in out
+    assert 'ignore         = ["AML602"]  # .amlforge.toml' in out
+    assert 'fail_on        = "warning"  # default' in out
+    assert "project root: a  (nearest folder with .amlforge.toml)" in out
+    cli = run_cli("lint", "--show-settings", "b/blue.yml", "--select", "AML3", cwd=repo).stdout
+    assert "configuration: .amlforge.toml" in cli and 'select         = ["AML3"]  # command line (--select)' in cli
+    assert "project root: .  (nearest folder with .git)" in cli
+
+
+def test_exclude_extend_exclude_and_cli_exclude(tmp_path: Path) -> None:
+    repo = _monorepo(tmp_path)
+    for folder in ("node_modules/pkg", ".venv/lib", "legacy", "c/build"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "blue.yml").write_text(DEPLOYMENT.replace("Standard_DS3_v2", "Standard_DS3_v9"))
+    (repo / ".amlforge.toml").write_text('[tool.amlforge]\nextend-exclude = ["legacy/", "build"]\n')
+    report = lint_paths([repo], select=["AML201"])
+    assert report.findings == [] and report.files == 2  # a/ and b/ only
+    assert {f.location.file for f in lint_paths([repo], select=["AML201"], exclude=["b"]).findings} == set()
+    assert lint_paths([repo], exclude=["b"]).files == 1
+    # exclude replaces the defaults
+    (repo / ".amlforge.toml").write_text('[tool.amlforge]\nexclude = ["legacy"]\n')
+    files = {Path(f.location.file).parts[-3:-1] for f in lint_paths([repo], select=["AML201"]).findings}
+    assert ("node_modules", "pkg") in files and ("c", "build") in files and ("legacy",) not in files
+    # a file named on the command line is linted anyway, unless --force-exclude
+    named = repo / "legacy" / "blue.yml"
+    assert lint_paths([named], select=["AML201"]).findings
+    assert lint_paths([named], select=["AML201"], force_exclude=True).findings == []
+
+
+def test_glob_patterns(tmp_path: Path) -> None:
+    resolver = Resolver(exclude=["deploy/**/*.gen.yml", "/top.yml", "[ab]x/"])
+    (tmp_path / ".git").mkdir()
+    import os
+
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        resolver = Resolver(exclude=["deploy/**/*.gen.yml", "/top.yml", "[ab]x/"])
+        match = lambda rel, is_dir=False: resolver.excluded(tmp_path / rel, is_dir)  # noqa: E731
+        assert match("deploy/x/y/z.gen.yml") and match("deploy/z.gen.yml") and not match("other/deploy/z.gen.yml")
+        assert match("top.yml") and not match("sub/top.yml")
+        assert match("sub/ax", True) and not match("sub/ax") and not match("cx", True)
+        assert match(".hidden", True) and match("x/node_modules", True)  # the defaults
+    finally:
+        os.chdir(old)
+
+
+def test_generated_output_is_linted_through_its_spec(tmp_path: Path) -> None:
+    """Generated files whose spec is in the same run are left out (their findings come at the spec's
+    lines): when walked, and when named with --force-exclude; without their spec they are linted."""
+    project = tmp_path / "svc"
+    shutil.copytree(EXAMPLES / "sklearn-blue-green", project, ignore=shutil.ignore_patterns("*.yml"))
+    assert run_cli("generate", "amlforge.yaml", "-o", "out", cwd=project).returncode == 0
+    out_files = sorted((project / "out").rglob("*.yml"))
+    assert out_files
+    walked = lint_paths([tmp_path])
+    assert walked.files == 1 and {Path(f.location.file).name for f in walked.findings} == {"amlforge.yaml"}
+    assert lint_paths([project / "out"]).files == len(out_files)
+    spec = project / "amlforge.yaml"
+    assert lint_paths([spec, *out_files], force_exclude=True, skip_unknown=True).files == 1
+    assert lint_paths([spec, *out_files], skip_unknown=True).files == 1 + len(out_files)
+    assert lint_paths(out_files, force_exclude=True, skip_unknown=True).files == len(out_files)
+    shown = run_cli("lint", "--show-settings", str(out_files[0]), cwd=tmp_path).stdout
+    assert "generated from: svc/amlforge.yaml" in shown
+
+
+@pytest.mark.parametrize(("args", "message", "hint"), [
+    (["--select", "AML3O1"], "unknown rule ID, prefix or name 'AML3O1' in --select", "did you mean 'AML301'"),
+    (["--ignore", "traffic-not-100"], "unknown rule ID, prefix or name 'traffic-not-100' in --ignore",
+     "did you mean"),
+    (["--select", "AML8"], "no rule is selected", "review rules (AML8xx) run only in 'amlforge review'"),
+    (["--select", "AML3", "--ignore", "AML3"], "no rule is selected", "select rules"),
+])
+def test_bad_selectors_on_the_command_line_exit_2(args: list[str], message: str, hint: str) -> None:
+    result = run_cli("lint", "examples/broken", *args)
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr and hint in result.stderr
+    assert "All checks passed" not in result.stdout
+
+
+@pytest.mark.parametrize(("toml", "message", "hint", "line"), [
+    ('select = ["AML3O1"]', "unknown rule ID, prefix or name 'AML3O1' in select", "did you mean 'AML301'", 2),
+    ('ignore = ["AML6O2"]', "unknown rule ID, prefix or name 'AML6O2' in ignore", "did you mean 'AML602'", 2),
+    ('[tool.amlforge.severity]\nAML30 = "error"', "unknown rule ID or name 'AML30' in severity", "did you mean", 3),
+    ('[tool.amlforge.options]\nmemory_facter = 3', "unknown option 'memory_facter'", "did you mean 'memory_factor'", 3),
+    ('fail-onn = "error"', "unknown configuration key 'fail_onn'", "did you mean 'fail_on'", 0),
+    ('select = ["AML9"]', "no rule is selected", "select rules", 0),
+])
+def test_bad_configuration_exits_2_at_its_line(tmp_path: Path, toml: str, message: str, hint: str, line: int) -> None:
+    (tmp_path / ".amlforge.toml").write_text("[tool.amlforge]\n" + toml + "\n")
+    (tmp_path / "blue.yml").write_text(DEPLOYMENT)
+    result = run_cli("lint", ".", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr and hint in result.stderr
+    if line:
+        assert f".amlforge.toml:{line}:" in result.stderr
+
+
+def test_builtin_pack_rules_and_options_that_rules_document_are_accepted(tmp_path: Path) -> None:
+    """The examples ignore production-pack rules without loading the pack; every option a rule
+    reads is documented in some rule's Options section (so validation never rejects a real one)."""
+    import re
+
+    from amlforge.policies.config import known_options
+    from amlforge.policies.registry import load_catalog
+
+    (tmp_path / ".amlforge.toml").write_text('[tool.amlforge]\nignore = ["AML992", "prod-key-auth"]\n'
+                                             '[tool.amlforge.options]\nmemory_factor = 3\nmodel_sizes = {}\n')
+    (tmp_path / "blue.yml").write_text(DEPLOYMENT)
+    assert run_cli("lint", ".", cwd=tmp_path).returncode == 0
+    documented = known_options(load_catalog())
+    package = Path(__file__).resolve().parent.parent / "amlforge"
+    used = set()
+    for path in package.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"(?:project\.option\(|_option\(project, |self\.options\.get\()\"([a-z_]+)\"", text))
+    assert used and used <= set(documented), sorted(used - set(documented))
+
+
+def test_show_settings_validates_and_needs_a_path(tmp_path: Path) -> None:
+    (tmp_path / ".amlforge.toml").write_text('[tool.amlforge]\nignore = ["AML3O1"]\n')
+    bad = run_cli("lint", "--show-settings", ".", cwd=tmp_path)
+    assert bad.returncode == 2 and "did you mean 'AML301'" in bad.stderr
+    missing = run_cli("lint", "--show-settings", "nope.yml", cwd=tmp_path)
+    assert missing.returncode == 2 and "nope.yml: error: no such file or directory" in missing.stderr
+
+
+def test_invalid_toml_is_located(tmp_path: Path) -> None:
+    (tmp_path / ".amlforge.toml").write_text('[tool.amlforge]\nselect = ["AML3"\n')
+    (tmp_path / "blue.yml").write_text(DEPLOYMENT)
+    result = run_cli("lint", ".", cwd=tmp_path)
+    assert result.returncode == 2 and ".amlforge.toml:" in result.stderr and "invalid TOML" in result.stderr
+
+
+def test_extend_cycle_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / ".amlforge.toml").write_text('[tool.amlforge]\nextend = "other.toml"\n')
+    (tmp_path / "other.toml").write_text('[tool.amlforge]\nextend = ".amlforge.toml"\n')
+    (tmp_path / "blue.yml").write_text(DEPLOYMENT)
+    with pytest.raises(UserInputError, match="extend"):
+        import os
+
+        old = os.getcwd()
+        os.chdir(tmp_path)
+        try:
+            lint_paths([tmp_path])
+        finally:
+            os.chdir(old)
