@@ -34,7 +34,9 @@ def test_two_projects_lint_as_each_alone_whatever_the_order() -> None:
     body = lambda text: [line for line in text.splitlines() if not line.startswith(("Found", "All checks"))]  # noqa: E731
     alone = [line for name in ("gpu-pytorch", "kubernetes") for line in body(run_cli("lint", f"examples/{name}").stdout)]
     assert body(forward.stdout) == alone
-    assert "in 6 files" in forward.stdout
+    report = lint_paths([EXAMPLES / "gpu-pytorch", EXAMPLES / "kubernetes"])
+    assert report.files == 6 and len(report.projects) == 2
+    assert sorted(p.root.name for p in report.projects) == ["gpu-pytorch", "kubernetes"]
 
 
 def _monorepo(tmp_path: Path) -> Path:
