@@ -60,7 +60,9 @@ def _print_error(exc: BaseException, name: str = "") -> None:
               help="Move NAME to its newest allowed version, keeping the other packages "
                    "pinned; repeat for several.")
 @click.option("--channel", "-c", "channels", multiple=True, metavar="URL",
-              help="Use this channel instead of the conda file's channels; repeatable.")
+              help="Use this channel instead of the conda file's channels; repeatable. Default: 'channels' of "
+                   "the project's [tool.amlforge] configuration when it has them (lint and generate check "
+                   "the lock against those too), else the conda file's own.")
 @click.option("--force", is_flag=True, help="Re-lock even when the lock is up to date.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
@@ -75,8 +77,8 @@ def command(
     force: bool,
     fmt: str,
 ) -> None:
-    """Pin conda files with conda-lock: given directly, or named by the environments of
-    az-ml environment/deployment YAML files and folders.
+    """Pin conda files with conda-lock: given directly, or named by the environments of an
+    amlforge.yaml spec, of az-ml environment/deployment YAML files, or of the files in a folder.
 
     Writes conda-lock.yml (every conda and pip package with hashes) and a pinned
     <name>.lock.yaml next to each conda file. An unchanged environment is not re-locked.
@@ -89,8 +91,19 @@ def command(
         require_extra("lock", "lock")
     from amlforge.integrations.condalock.discover import conda_files_for
 
-    sys.exit(run(conda_files_for(list(conda_files)), platforms=platforms, check=check, solver=solver,
-                 update=update, channels=channels, force=force, fmt=fmt))
+    files = conda_files_for(list(conda_files))
+    if channels:
+        sys.exit(run(files, platforms=platforms, check=check, solver=solver, update=update, channels=channels,
+                     force=force, fmt=fmt))
+    # without --channel, each conda file locks with the channels of its project's configuration
+    # (channels = [...] in [tool.amlforge]), which lint (AML418) and generate check the lock with
+    from amlforge.policies.settings import project_channels
+
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for f in files:
+        groups.setdefault(tuple(project_channels(f)), []).append(f)
+    sys.exit(max(run(group, platforms=platforms, check=check, solver=solver, update=update, channels=key,
+                     force=force, fmt=fmt) for key, group in groups.items()))
 
 
 def run(

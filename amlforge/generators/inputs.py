@@ -129,13 +129,18 @@ def _pinned_or_original(conda_file: Path) -> tuple[Path, bool, str]:
     if not os.path.isfile(pinned):
         return conda_file, False, ""
     try:
-        status = check_lock(conda_file)
+        from amlforge.policies.settings import project_channels
+
+        status = check_lock(conda_file, channel_overrides=project_channels(conda_file) or None)
     except Exception as e:  # noqa: BLE001 - a malformed conda file is linted later; build from it as is
         return conda_file, False, f"not using {pinned.name}: {e}"
     if status.fresh:
         return pinned, True, ""
+    import shlex
+
     return conda_file, False, (f"{pinned.name} is stale ({status.reason}); building from {conda_file.name} "
-                               "instead: run 'amlforge lock' to pin it again")
+                               f"instead: run {shlex.join(['amlforge', 'lock', os.path.relpath(conda_file)])} "
+                               "to pin it again")
 
 
 __all__ = ["ARM_DIR", "BICEP_DIR", "CondaSource", "DOCKER_DIR", "Inputs", "YAML_DIR", "read_inputs", "relative_posix"]

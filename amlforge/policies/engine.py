@@ -181,6 +181,7 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
         return empty
     project = result.project
     project.options.update(config.options)
+    project.channels = list(config.channels)
     if config.quota_file is not None:
         from amlforge.specs.quota import load_quota
 
@@ -256,6 +257,7 @@ def _lint_spec(doc: Document, project: Project, registry: Registry, active: list
     result = load_project([virtual.yaml_dir], options)
     rendered = result.project
     rendered.options.update(project.options)
+    rendered.channels = list(project.channels)
     rendered.quota = project.quota
     rendered.knowledge_file = project.knowledge_file
     sources = {d.display: d.source for d in rendered.documents}

@@ -321,6 +321,22 @@ class Resolver:
         return dict(sorted(groups.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1] or ""))))
 
 
+def project_channels(path: Path) -> list[str]:
+    """The ``channels`` of the configuration nearest to ``path`` (a file or folder): the conda
+    channels or mirror a project locks with (``amlforge lock``, and the lock checks of ``lint``
+    and ``generate``); empty when the configuration has none.
+
+    Raises:
+        UserInputError: an invalid configuration or ``channels`` value.
+    """
+    from amlforge.policies.config import _channels
+
+    absolute = Path(os.path.abspath(path))
+    cfg = Resolver().config_for(absolute if absolute.is_dir() else absolute.parent)
+    where = Location(display(cfg.sources["channels"])) if "channels" in cfg.sources else Location("configuration")
+    return _channels(cfg.table.get("channels", []), where)
+
+
 def describe(path: Path, *, root: Path | None = None, config_file: Path | None = None,
              select: Sequence[str] = (), ignore: Sequence[str] = (), fail_on: str | None = None,
              profile: str | None = None, quota: Path | None = None, baseline: Path | None = None,
@@ -477,5 +493,5 @@ def _glob_regex(glob: str) -> str:
     return out + r"\Z"
 
 
-__all__ = ["CONFIG_FILES", "ConfigFile", "DEFAULT_EXCLUDE", "ROOT_MARKERS", "Resolver", "amlforge_table", "describe",
+__all__ = ["CONFIG_FILES", "ConfigFile", "DEFAULT_EXCLUDE", "ROOT_MARKERS", "Resolver", "amlforge_table", "describe", "project_channels",
            "load_config_file", "read_toml"]

@@ -169,6 +169,8 @@ class Project:
     instance_types: list[Loaded[InstanceTypeSpec]] = field(default_factory=list)
     profile: str = "dev"
     options: dict[str, Any] = field(default_factory=dict)
+    #: conda channels (or a mirror) of the project's configuration (``channels``), which locks are made with.
+    channels: list[str] = field(default_factory=list)
     quota: QuotaSpec | None = None
     #: The project's own knowledge file (``knowledge`` in the configuration), if any.
     knowledge_file: Path | None = None

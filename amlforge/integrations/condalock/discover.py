@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,14 +13,15 @@ def conda_files_for(paths: Sequence[Path]) -> list[Path]:
     """Conda files for ``amlforge lock PATH...``.
 
     A path that is a conda file (a mapping with ``dependencies`` and no az-ml keys) is taken
-    as it is; a folder, an environment or deployment YAML contributes the local conda files
-    its environments name (resolved against the YAML file, as the az CLI does).
+    as it is; a folder, an environment or deployment YAML, or an ``amlforge.yaml`` spec
+    contributes the local conda files its environments name (resolved against the YAML file's
+    folder, as the az CLI and ``amlforge generate`` do).
 
     Raises:
         UserInputError: a YAML file or folder names no conda file at all.
     """
     from amlforge.specs.files import read_user_text
-    from amlforge.specs.loader import LoadOptions, classify, load_project
+    from amlforge.specs.loader import PROJECT_SPEC, LoadOptions, classify, is_project_spec, load_project
     from amlforge.specs.source import parse_yaml
     from amlforge.specs.project import is_local_path
 
@@ -34,6 +36,9 @@ def conda_files_for(paths: Sequence[Path]) -> list[Path]:
                 data, _ = parse_yaml(read_user_text(path, str(path)), str(path))
             except UserInputError:
                 data = None  # let the conda-file reader report it with its line
+            if isinstance(data, dict) and is_project_spec(path, data):
+                specs.append(path)
+                continue
             if not isinstance(data, dict) or classify(data) is None:
                 out.append(path)
                 continue
@@ -48,9 +53,19 @@ def conda_files_for(paths: Sequence[Path]) -> list[Path]:
                 if resolved.exists and not resolved.is_dir:
                     out.append(resolved.path)
                     found += 1
+        for doc in result.project.documents:  # amlforge.yaml: the conda files of its environments
+            if doc.kind != PROJECT_SPEC:
+                continue
+            environments = doc.data.get("environments") if isinstance(doc.data, dict) else None
+            for env in (environments or {}).values() if isinstance(environments, dict) else ():
+                value = env.get("conda_file") if isinstance(env, dict) else None
+                if isinstance(value, str) and is_local_path(value):
+                    path = Path(os.path.normpath(Path(doc.path).parent / value))
+                    out.append(path)  # a missing one is reported by the lock, with the others locked
+                    found += 1
         if not found:
             raise UserInputError("no environment here names a local conda file", Location(str(specs[0])),
-                                 "pass conda files, or environment/deployment YAML with conda_file")
+                                 "pass conda files, amlforge.yaml, or environment/deployment YAML with conda_file")
     unique: list[Path] = []
     for p in out:
         if p.resolve() not in {u.resolve() for u in unique}:

@@ -30,6 +30,10 @@ dependencies:
       - scikit-learn==1.5.2
 ```
 
+The lock is checked against the channels of the project's configuration (`channels` in
+`[tool.amlforge]`) when it has them, as `amlforge lock` makes it: a lock made through a mirror
+or an offline channel recorded there is not stale.
+
 ## Options
 - `require_lock` (default false): also report conda files that have no lock at all.
 """
@@ -56,20 +60,32 @@ def check(project: Project) -> Iterator[Violation]:
         from amlforge.integrations.condalock.lockfiles import lock_paths
 
         paths = lock_paths(resolved.path)
+        command = _lock_command(resolved.path)
         if not paths.pinned_file.exists() and not paths.lockfile.exists():
             if require:
                 yield Violation(env.at("conda_file"), f"conda file '{value}' has no lock",
-                                f"run: amlforge lock {value}, and commit the two files it writes")
+                                f"run: {command}, and commit the two files it writes")
             continue
-        status = _status(paths)
+        status = _status(paths, project.channels)
         if status is None or status.fresh:
             continue
         where = status.location if status.location.line else env.at("conda_file")
-        yield Violation(where, f"the lock of '{value}' is {status.state}: {status.reason}",
-                        f"run: amlforge lock {value}")
+        hint = f"run: {command}"
+        if status.reason.startswith("channels changed"):
+            hint += (" (it locks with the project's channels); a lock made with --channel stays fresh when "
+                     "the configuration records the channels: [tool.amlforge] channels = [...]")
+        yield Violation(where, f"the lock of '{value}' is {status.state}: {status.reason}", hint)
 
 
-def _status(paths):  # noqa: ANN001, ANN202 - lock status, or None when the conda file is malformed
+def _lock_command(conda_file) -> str:  # noqa: ANN001 - a Path
+    """``amlforge lock`` of the conda file, with a path that works from the working directory."""
+    import os
+    import shlex
+
+    return shlex.join(["amlforge", "lock", os.path.relpath(conda_file)])
+
+
+def _status(paths, channels=()):  # noqa: ANN001, ANN202 - lock status, or None when the conda file is malformed
     import json
 
     from amlforge.integrations.condalock import lockfiles
@@ -80,6 +96,6 @@ def _status(paths):  # noqa: ANN001, ANN202 - lock status, or None when the cond
     except (ValueError, AttributeError):
         platforms = ["linux-64"]
     try:
-        return lockfiles.check_lock(paths.conda_file, platforms)
+        return lockfiles.check_lock(paths.conda_file, platforms, channel_overrides=list(channels) or None)
     except AmlforgeError:
         return None  # a malformed conda file is AML417's finding
