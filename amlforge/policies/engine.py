@@ -214,7 +214,7 @@ def _add_instance_types(project: Project, files: Sequence[Path], load: LoadOptio
     from amlforge.errors import UserInputError
 
     known = {d.path for d in project.documents}
-    extra = load_project(files, dataclasses.replace(load, overrides=(), skip_unknown=False, overlay=None))
+    extra = load_project(files, dataclasses.replace(load, overrides=(), skip_unknown=False, overlay=None, files=None))
     holding = {d.path for d in extra.project.documents if d.kind.startswith("kubernetes_instancetype")}
     for path in files:
         if Path(os.path.abspath(path)) not in holding:
