@@ -278,9 +278,15 @@ class Resolver:
         """
         from amlforge.readers.base import claimed
 
+        from amlforge.specs.files import path_problem
+
         for given in paths:
+            problem = path_problem(given)
+            if problem is not None:
+                raise UserInputError(problem, Location(str(given), 1, 1),
+                                     "shorten the path: a file name may have at most 255 bytes")
             absolute = Path(os.path.abspath(given))
-            if absolute.is_dir():
+            if os.path.isdir(absolute):
                 found = []
                 for dirpath, dirnames, filenames in os.walk(absolute):
                     here = Path(dirpath)
@@ -289,7 +295,7 @@ class Resolver:
                                  and not self.excluded(here / f, False))
                 for path in sorted(found):
                     yield _shown(given, absolute, path), False
-            elif absolute.exists():
+            elif os.path.exists(absolute):  # False, not an error, for any OSError
                 if self.force_exclude and self._excluded_explicit(absolute):
                     continue
                 yield given, True
