@@ -68,9 +68,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     except RecursionError:
         raise UserInputError("invalid TOML: nested too deeply", Location(display(path)), "fix the TOML syntax") from None
     except tomllib.TOMLDecodeError as e:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
-        where = Location(display(path), int(m.group(1)), int(m.group(2))) if m else Location(display(path))
-        raise UserInputError(f"invalid TOML: {str(e).split(' (at line')[0]}", where, "fix the TOML syntax") from None
+        # the file alone as the location (tomllib's message names the line and column): the
+        # language server shows an error without a line on the document being linted
+        raise UserInputError(f"invalid TOML: {e}", Location(display(path)), "fix the TOML syntax") from None
 
 
 def amlforge_table(path: Path) -> dict[str, Any] | None:
