@@ -176,6 +176,10 @@ def recognise(data: dict[str, Any]) -> tuple[str | None, str]:
             family = "model"
         else:
             return None, "no $schema line and no az-ml keys"
+        if family == "environment" and not isinstance(data.get("image", ""), str):
+            # an asset pipeline's config (image: {name, context, ...}), not an az-ml environment
+            return None, ("only guessed to be an az-ml environment (no $schema line, and its 'image' is not an "
+                          "image name); add its $schema line to lint it")
         if not keys & _DISTINCT_KEYS and family != "model":
             stray = sorted(k for k in keys if k not in _known_keys(family, data))
             if stray:

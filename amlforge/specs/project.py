@@ -394,6 +394,21 @@ class Project:
         """The InstanceType object of the run called ``name`` (Kubernetes names are case-sensitive)."""
         return next((t for t in self.instance_types if t.spec.name == name), None)
 
+    def endpoint_of(self, deployment: Loaded[OnlineDeploymentBase]) -> Loaded[OnlineEndpointBase] | None:
+        """The endpoint a deployment names. When several files of the run define that name (the
+        samples of one repository often reuse 'my-endpoint'), the one in the deployment's own folder
+        lineage (the same folder, or one holding the other), nearest first; ``None`` when none is."""
+        name = deployment.spec.endpoint_name
+        if not name:
+            return None
+        same = [ep for ep in self.endpoints if ep.spec.name and ep.spec.name.lower() == name.lower()]
+        if len(same) <= 1:
+            return same[0] if same else None
+        here = deployment.doc.path.parent
+        related = [ep for ep in same if ep.doc.path.parent == here or ep.doc.path.parent in here.parents
+                   or here in ep.doc.path.parent.parents]
+        return min(related, key=lambda ep: abs(len(ep.doc.path.parent.parts) - len(here.parts)), default=None)
+
     def group_of(self, deployment: Loaded[OnlineDeploymentBase]) -> EndpointGroup | None:
         """The endpoint group a deployment belongs to."""
         name = deployment.spec.endpoint_name

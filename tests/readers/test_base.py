@@ -89,3 +89,16 @@ def test_load_project_reads_through_the_reader(tmp_path: Path) -> None:
     (tmp_path / "blue.yml").write_text(DEPLOYMENT.format(sku="Standard_DS3_v2"))
     result = load_project([tmp_path], LoadOptions(root=tmp_path))
     assert [d.kind for d in result.project.documents] == ["managed_deployment"]
+
+
+def test_an_image_mapping_without_schema_is_not_an_environment(tmp_path: Path) -> None:
+    """The asset pipeline's environment.yaml (image: {name, context, publish}) is no az-ml file."""
+    (tmp_path / "environment.yaml").write_text(
+        "image:\n  name: azureml/curated/minimal-py311-inference\n  os: linux\n"
+        "  context:\n    dir: context\n    dockerfile: Dockerfile\n  publish:\n    location: mcr\n")
+    from amlforge.readers.azml_yaml import recognise
+    from amlforge.specs.source import parse_yaml
+
+    data, _ = parse_yaml((tmp_path / "environment.yaml").read_text(), "environment.yaml")
+    kind, why = recognise(data)
+    assert kind is None and "only guessed" in why

@@ -55,8 +55,7 @@ def check(project: Project) -> Iterator[Violation]:
         name = dep.spec.instance_type
         if not name or "{{" in name or project.skus.get(name) is not None:
             continue  # empty and placeholder values are reported by the spec rules
-        group = project.group_of(dep)
-        endpoint = group.endpoint if group is not None else None
+        endpoint = project.endpoint_of(dep)
         if endpoint is not None and getattr(endpoint.spec, "kind", None) == "kubernetes":
             yield Violation(dep.at("instance_type"),
                             f"deployment of Kubernetes endpoint '{endpoint.spec.name}' has no 'type: kubernetes', so "

@@ -38,10 +38,11 @@ from amlforge.specs.project import Project
 @rule("AML115", "deployment-kind-mismatch", Severity.ERROR, prevents=("BadArgument",))
 def check(project: Project) -> Iterator[Violation]:
     for group in project.groups.values():
-        if group.endpoint is None:
-            continue
-        want = group.endpoint.spec.kind
         for dep in group.deployments:
+            endpoint = project.endpoint_of(dep)
+            if endpoint is None:
+                continue
+            want = endpoint.spec.kind
             if dep.spec.kind == want:
                 continue
             at = dep.at("type") if dep.doc.source.has(dep.prefix + ("type",)) else dep.at("name")

@@ -5,7 +5,9 @@ Reports a deployment file whose `endpoint_name` and `name` are those of a deploy
 earlier file of the run (case-insensitively, as Azure compares names), and an endpoint file
 whose `name` is that of an earlier endpoint file. Each later file is reported once, at its
 `name`, naming the first. Quota and capacity figures count such a deployment once. A name that
-is an unfilled placeholder matches nothing.
+is an unfilled placeholder matches nothing. Files in sibling folders (neither folder holds the
+other, as the separate samples of one repository are) are not reported: they are read as
+separate projects' files, though quota figures still count the pair once.
 
 ## Why is this bad?
 Azure keys a deployment by its endpoint and its name: `az ml online-deployment create` of the
@@ -36,6 +38,7 @@ endpoint_name: my-endpoint
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Project
@@ -44,6 +47,8 @@ from amlforge.specs.project import Project
 @rule("AML318", "duplicate-deployment", Severity.WARNING, prevents=("BadArgument",))
 def check(project: Project) -> Iterator[Violation]:
     for later, first in project.duplicates:
+        if not _related(later.doc.path.parent, first.doc.path.parent):
+            continue  # separate samples in sibling folders of one repository, not one project's copy
         line = first.at("name").location().line
         shown = os.path.relpath(first.doc.path, later.doc.path.parent)  # as seen from the reported file
         if later.doc.family == "deployment":
@@ -54,3 +59,8 @@ def check(project: Project) -> Iterator[Violation]:
                         f"{what} is already defined in {shown}:{line}; one file replaces the other "
                         "when deployed",
                         "give this one its own name, or lint the folders of different workspaces separately")
+
+
+def _related(a: Path, b: Path) -> bool:
+    """Whether one folder holds the other (or they are the same): files of one project."""
+    return a == b or a in b.parents or b in a.parents
