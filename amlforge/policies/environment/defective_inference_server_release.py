@@ -55,13 +55,14 @@ from amlforge.specs.project import Project
 
 @rule("AML422", "defective-inference-server-release", Severity.ERROR, prevents=("ResourceNotReady",))
 def check(project: Project) -> Iterator[Violation]:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
     defects = project.knowledge.server_defects
     for _, conda in conda_files(project):
         allowed = server_candidates(conda)
         if not allowed:
             continue
+        # packaging costs ~5 ms to import: only where there is a server pin to judge
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
         server = server_dependency(conda)
         for defect in defects:
             try:

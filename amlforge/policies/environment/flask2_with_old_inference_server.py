@@ -62,10 +62,11 @@ from amlforge.specs.project import Project
 
 @rule("AML404", "flask2-with-old-inference-server", Severity.ERROR, prevents=("ResourceNotReady",))
 def check(project: Project) -> Iterator[Violation]:
-    from packaging.version import Version
-
-    flask2, jinja_fixed, defaults_fixed = Version("0.7.0"), Version("0.4.11"), Version("1.44")
     for _, conda in conda_files(project):
+        # packaging costs ~5 ms to import: only where there is a conda file to judge
+        from packaging.version import Version
+
+        flask2, jinja_fixed, defaults_fixed = Version("0.7.0"), Version("0.4.11"), Version("1.44")
         flask = conda.find("flask")
         flask_range = None
         if flask:
