@@ -396,14 +396,18 @@ class Project:
 
     def endpoint_of(self, deployment: Loaded[OnlineDeploymentBase]) -> Loaded[OnlineEndpointBase] | None:
         """The endpoint a deployment names. When several files of the run define that name (the
-        samples of one repository often reuse 'my-endpoint'), the one in the deployment's own folder
-        lineage (the same folder, or one holding the other), nearest first; ``None`` when none is."""
+        samples of one repository often reuse 'my-endpoint'; an ARM and a Bicep form of one
+        template), the one in the deployment's own file, else in its folder lineage (the same
+        folder, or one holding the other), nearest first; ``None`` when none is."""
         name = deployment.spec.endpoint_name
         if not name:
             return None
         same = [ep for ep in self.endpoints if ep.spec.name and ep.spec.name.lower() == name.lower()]
         if len(same) <= 1:
             return same[0] if same else None
+        in_file = [ep for ep in same if ep.doc.path == deployment.doc.path]  # a template's own endpoint
+        if in_file:
+            return in_file[-1]
         here = deployment.doc.path.parent
         related = [ep for ep in same if ep.doc.path.parent == here or ep.doc.path.parent in here.parents
                    or here in ep.doc.path.parent.parents]

@@ -35,15 +35,16 @@ from amlforge.specs.project import Project
 
 @rule("AML319", "template-endpoint-without-traffic", Severity.WARNING, prevents=("HTTP 404",))
 def check(project: Project) -> Iterator[Violation]:
-    for group in project.groups.values():
-        ep = group.endpoint
-        if ep is None or not ep.doc.facts.get("replaces") or not group.deployments:
+    for ep in project.endpoints:
+        if not ep.doc.facts.get("replaces") or "traffic" in ep.doc.data or ep.doc.source.is_unknown(("traffic",)):
             continue
-        if "traffic" in ep.doc.data or ep.doc.source.is_unknown(("traffic",)):
+        # its own deployments: an ARM and a Bicep form of one template in one run are two endpoints
+        deployments = [d for d in project.deployments if project.endpoint_of(d) is ep]
+        if not deployments:
             continue
-        names = ", ".join(sorted(d.spec.name or "?" for d in group.deployments))
+        names = ", ".join(sorted(d.spec.name or "?" for d in deployments))
         yield Violation(ep.at("name"),
-                        f"endpoint '{group.name}' is applied as a whole resource without traffic: every deployment "
+                        f"endpoint '{ep.spec.name}' is applied as a whole resource without traffic: every deployment "
                         f"of the template resets the traffic of {names} to 0 %",
                         "declare the endpoint again after its deployments, with properties.traffic (as amlforge "
                         "generate writes it), or set traffic in the endpoint resource")
