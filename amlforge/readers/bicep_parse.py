@@ -213,6 +213,10 @@ class _Lexer:
                 continue
             m = _NUMBER.match(text, i)
             if m:
+                digits = m.group().lstrip("-").lstrip("0")
+                if "." not in digits and (len(digits) > 19 or len(digits) == 19 and int(digits) > 2**63 - 1):
+                    raise BicepSyntaxError("the number is larger than Bicep's 64-bit integers", i,
+                                           "use a number below 9223372036854775808, or a string")
                 value = float(m.group()) if "." in m.group() else int(m.group())
                 out.append(Tok("num", value, i))
                 i = m.end()

@@ -98,6 +98,28 @@ _CONSTANTS = {
     "ModelType": {"CUSTOM": "custom_model", "MLFLOW": "mlflow_model", "TRITON": "triton_model"},
 }
 _SUBMIT = ("begin_create_or_update", "create_or_update")
+#: Bounds on what the reader computes: a file that doubles a string, a list or a number in a
+#: loop of assignments (``s = s + s`` sixty times) must not take the machine's memory. A value
+#: past them is one "known only at run time" (a real deployment's values are far smaller).
+_MAX_TEXT = 65_536
+_MAX_ITEMS = 10_000
+_MAX_BITS = 4_096
+#: Nodes one document may expand to: ``d = {"a": d, "b": d}`` forty times over is a small
+#: file and a tree of 2**40 nodes.
+_MAX_NODES = 100_000
+
+
+def _too_big(op: ast.operator, a: str | int | float, b: str | int | float) -> bool:
+    """Whether ``a op b`` would be past the reader's bounds, judged before computing it."""
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str) and len(a) + len(b) > _MAX_TEXT
+    if not isinstance(a, int) or not isinstance(b, int):
+        return False  # float arithmetic overflows to inf or raises, in constant time
+    if isinstance(op, ast.Mult):
+        return a.bit_length() + b.bit_length() > _MAX_BITS
+    if isinstance(op, ast.Pow):
+        return b > 0 and a.bit_length() * b > _MAX_BITS
+    return max(a.bit_length(), b.bit_length()) > _MAX_BITS
 
 Pos = tuple[int, int]
 
@@ -173,6 +195,10 @@ class Extractor:
         #: as ``endpoint = ml_client.online_endpoints.get(name)``): what is set on the name
         #: afterwards changes the deployed resource in ways not known statically.
         self.fetched: dict[str, Entity] = {}
+        #: While a document's data is built: the containers being expanded (a value that holds
+        #: itself is not followed) and how many more nodes it may have (see _MAX_NODES).
+        self._expanding: set[int] = set()
+        self._budget = _MAX_NODES
 
     # -- positions ------------------------------------------------------------------------
 
@@ -400,6 +426,8 @@ class Extractor:
                     inner = self.expr(elt.value)
                     if not isinstance(inner.value, list):
                         return self.unknown(f"{self.short(node)} unpacks a list known only at run time", pos)
+                    if len(items) + len(inner.value) > _MAX_ITEMS:
+                        return self.unknown(f"{self.short(node)} is too long to follow statically", pos)
                     items.extend(inner.value)
                 else:
                     items.append(self.expr(elt))
@@ -449,6 +477,8 @@ class Extractor:
                     or not isinstance(value, (str, int, float)) or isinstance(value, bool)):
                 return self.unknown(f"{self.short(node)} formats a value known only at run time", pos)
             parts.append(str(value))
+            if sum(map(len, parts)) > _MAX_TEXT:
+                return self.unknown(f"{self.short(node)} is too long to follow statically", pos)
         return Value("".join(parts), pos)
 
     def binop(self, op: ast.operator, left: Value, right: Value, node: ast.AST) -> Value:
@@ -458,6 +488,9 @@ class Extractor:
         if (isinstance(a, known) and isinstance(b, known) and not isinstance(a, (Unknown, bool))
                 and not isinstance(b, (Unknown, bool))):
             try:
+                if _too_big(op, a, b):
+                    what = self.short(node.value) if isinstance(node, ast.AugAssign) else self.short(node)
+                    return self.unknown(f"{what} is too large to follow statically", pos)
                 if isinstance(op, ast.Add) and (isinstance(a, str) == isinstance(b, str)):
                     return Value(a + b, pos)  # type: ignore[operator]
                 if not isinstance(a, str) and not isinstance(b, str):
@@ -661,6 +694,7 @@ class Extractor:
                 docs.append(self._loaded_document(entity, smap))
                 continue
             smap.values[()] = entity.pos  # what a document-level problem points at: the constructor call
+            self._expanding, self._budget = {id(entity)}, _MAX_NODES
             data = self._entity_data(entity, (), smap)
             docs.append(Document(self.path, self.display, entity.kind, data, smap, explicit=explicit))
         return docs
@@ -669,6 +703,7 @@ class Extractor:
         """A ``load_*`` document: the YAML's own, with the Python overrides set over it."""
         doc = entity.loaded
         assert doc is not None
+        self._expanding, self._budget = {id(entity)}, _MAX_NODES
         for key, value in entity.kwargs.items():
             if key == "**":
                 doc.source.unknown[()] = str(value.value)
@@ -714,23 +749,31 @@ class Extractor:
         if located:
             smap.values[path] = value.pos
         v = value.value
+        self._budget -= 1
+        if isinstance(v, (Entity, dict, list)) and (id(v) in self._expanding or self._budget < 0):
+            v = Unknown("the value holds itself" if id(v) in self._expanding
+                        else "the value is too large to follow statically")
         if isinstance(v, Unknown):
             smap.unknown[path] = str(v)[len("<unknown: "):-1]
             return v
-        if isinstance(v, Entity):
-            if v.loaded is not None:
-                return _strip(v.loaded.data)
-            return self._entity_data(v, path, smap)
-        if isinstance(v, dict):
-            out = {}
-            for k, item in v.items():
-                if located:
-                    smap.keys[path + (k,)] = value.keypos.get(k, item.pos)
-                out[k] = self._plain(item, path + (k,), smap, located)
-            return out
-        if isinstance(v, list):
+        if not isinstance(v, (Entity, dict, list)):
+            return v
+        self._expanding.add(id(v))
+        try:
+            if isinstance(v, Entity):
+                if v.loaded is not None:
+                    return _strip(v.loaded.data)
+                return self._entity_data(v, path, smap)
+            if isinstance(v, dict):
+                out = {}
+                for k, item in v.items():
+                    if located:
+                        smap.keys[path + (k,)] = value.keypos.get(k, item.pos)
+                    out[k] = self._plain(item, path + (k,), smap, located)
+                return out
             return [self._plain(item, path + (i,), smap, located) for i, item in enumerate(v)]
-        return v
+        finally:
+            self._expanding.discard(id(v))
 
 
 def _strip(data: Any) -> Any:
@@ -738,15 +781,21 @@ def _strip(data: Any) -> Any:
 
 
 def _mark_held(value: Value) -> None:
-    v = value.value
-    if isinstance(v, Entity):
-        v.held = True
-    elif isinstance(v, dict):
-        for item in v.values():
-            _mark_held(item)
-    elif isinstance(v, list):
-        for item in v:
-            _mark_held(item)
+    """Mark every entity inside ``value`` as held (each container visited once: a value may
+    hold itself, ``d["a"] = d``, or the same container many times)."""
+    seen: set[int] = set()
+    stack = [value.value]
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if isinstance(v, Entity):
+            v.held = True
+        elif isinstance(v, dict):
+            stack.extend(item.value for item in v.values())
+        elif isinstance(v, list):
+            stack.extend(item.value for item in v)
 
 
 def _is_main_guard(test: ast.expr) -> bool:

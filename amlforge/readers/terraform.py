@@ -118,6 +118,11 @@ def _string(body: str) -> Any:
                     if len(m.group(1)) == 1 else chr(int(m.group(1)[1:], 16)), body)
 
 
+#: Bounds on what the reader computes from locals and variables (see python_sdk.py).
+_MAX_TEXT = 65_536
+_MAX_DIGITS = 100
+
+
 class _Eval:
     def __init__(self, variables: dict[str, Any], locals_: dict[str, _Node], symbols: dict[str, tuple[str, Any]]) -> None:
         self.variables = variables
@@ -140,6 +145,8 @@ class _Eval:
         if text == "null":
             return None
         if re.fullmatch(r"-?\d+", text):
+            if len(text) > _MAX_DIGITS:  # int() refuses over 4,300 digits; no Azure setting is near
+                return Unknown("a number too large to follow statically")
             return int(text)
         if re.fullmatch(r"-?\d+\.\d+", text):
             return float(text)
@@ -152,7 +159,7 @@ class _Eval:
 
     def template(self, body: str) -> Any:
         out: list[str] = []
-        i = 0
+        i = size = 0
         m = _WORKSPACE_CHILD.match(body)
         if m:  # "${var.workspace_id}/models/x/versions/1": the workspace may be left to plan time
             prefix = self.expr(m.group(1).strip())
@@ -171,6 +178,9 @@ class _Eval:
                 if isinstance(value, Unknown) or isinstance(value, (dict, list)):
                     return value if isinstance(value, Unknown) else Unknown("interpolation of an object")
                 out.append(str(value).lower() if isinstance(value, bool) else str(value))
+                size += len(out[-1])
+                if size > _MAX_TEXT:  # locals that double a string sixty times are a small file
+                    return Unknown("a string too long to follow statically")
                 i = end + 1
                 continue
             if body.startswith("%{", i):

@@ -439,7 +439,7 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
             f"file is {size / 1_048_576:.1f} MiB, larger than the {max_bytes / 1_048_576:.0f} MiB "
             "limit for configuration files",
             Location(display, 1, 1),
-            "pass the az-ml YAML files themselves, not data or model files",
+            "pass the endpoint's source files (az-ml YAML, templates, Python), not model or data files",
         ) from None
     return decode_text(raw, display, max_bytes)
 
@@ -455,7 +455,7 @@ def decode_text(raw: bytes, display: str, max_bytes: int = MAX_FILE_BYTES) -> st
             f"file is {len(raw) / 1_048_576:.1f} MiB, larger than the {max_bytes / 1_048_576:.0f} MiB "
             "limit for configuration files",
             Location(display, 1, 1),
-            "pass the az-ml YAML files themselves, not data or model files",
+            "pass the endpoint's source files (az-ml YAML, templates, Python), not model or data files",
         )
     for bom, codec in _BOMS:
         if raw.startswith(bom):
@@ -465,8 +465,8 @@ def decode_text(raw: bytes, display: str, max_bytes: int = MAX_FILE_BYTES) -> st
                 raise UserInputError(f"file starts with a {codec.upper()} byte-order mark but is not valid {codec.upper()}",
                                      Location(display, 1, 1), "save the file as UTF-8") from None
             if "\x00" in text:
-                raise UserInputError("file contains NUL characters: it is binary, not YAML", Location(display, 1, 1),
-                                     "pass the az-ml YAML files themselves, not model or data files")
+                raise UserInputError("file contains NUL characters: it is binary, not text", Location(display, 1, 1),
+                                     "pass the endpoint's source files (az-ml YAML, templates, Python), not model or data files")
             return text
     if b"\x00" in raw:
         if _looks_utf16(raw):
@@ -476,9 +476,9 @@ def decode_text(raw: bytes, display: str, max_bytes: int = MAX_FILE_BYTES) -> st
         offset = raw.index(b"\x00")
         line = raw.count(b"\n", 0, offset) + 1
         raise UserInputError(
-            "file contains NUL bytes: it is binary, not YAML",
+            "file contains NUL bytes: it is binary, not text",
             Location(display, line, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1),
-            "pass the az-ml YAML files themselves, not model or data files",
+            "pass the endpoint's source files (az-ml YAML, templates, Python), not model or data files",
         )
     try:
         return raw.decode("utf-8-sig")
