@@ -3,6 +3,8 @@ validation of selectors and options: a monorepo lints as its projects would one 
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 
 from amlforge.errors import UserInputError
 from amlforge.policies.engine import lint_paths
-from amlforge.policies.settings import Resolver
+from amlforge.policies.settings import DEFAULT_EXCLUDE, Resolver
 from tests.conftest import EXAMPLES, run_cli
 
 DEPLOYMENT = """\
@@ -100,6 +102,116 @@ def test_exclude_extend_exclude_and_cli_exclude(tmp_path: Path) -> None:
     assert lint_paths([named], select=["AML201"], force_exclude=True).findings == []
 
 
+BAD_SKU = DEPLOYMENT.replace("Standard_DS3_v2", "Standard_DS3_v9")  # AML201 on line 5
+
+#: A GitHub Actions workflow that deploys with az ml: YAML with ``name`` and jobs, not an az-ml file.
+WORKFLOW = """\
+name: deploy
+on:
+  push:
+    branches: [main]
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: azure/login@v2
+        with:
+          creds: ${{ secrets.AZURE_CREDENTIALS }}
+      - run: az ml online-deployment create -f .github/azureml/blue.yml --all-traffic
+"""
+
+
+def _dot_folder_repo(tmp_path: Path) -> Path:
+    """A repository whose az-ml files live in dot-folders, beside tool folders that hold copies."""
+    repo = tmp_path / "repo"
+    for folder in (".github/azureml", ".azure/online", ".github/workflows", ".venv/lib", "node_modules/pkg",
+                   ".git/refs", ".terraform/modules/aml", ".tox/py311"):
+        (repo / folder).mkdir(parents=True)
+    (repo / ".github" / "azureml" / "blue.yml").write_text(BAD_SKU)
+    (repo / ".azure" / "online" / "green.yml").write_text(BAD_SKU.replace("blue", "green"))
+    for tool in (".venv/lib", "node_modules/pkg", ".git/refs", ".terraform/modules/aml", ".tox/py311"):
+        (repo / tool / "blue.yml").write_text(BAD_SKU)
+    (repo / ".github" / "workflows" / "ci.yml").write_text(WORKFLOW)
+    (repo / ".pre-commit-config.yaml").write_text("repos:\n  - repo: https://github.com/x/amlforge\n"
+                                                   "    rev: v1\n    hooks:\n      - id: amlforge\n")
+    return repo
+
+
+def test_az_ml_files_in_dot_folders_are_linted(tmp_path: Path) -> None:
+    """Issue 13: az-ml files under .github/ and .azure/ are found by a folder run (the old default
+    ``.*`` skipped every dot-folder); .venv, node_modules, .git, .terraform and .tox are not walked."""
+    repo = _dot_folder_repo(tmp_path)
+    report = lint_paths([repo], root=repo)
+    linted = sorted(Path(d.path).relative_to(repo).as_posix() for d in report.project.documents)
+    assert linted == [".azure/online/green.yml", ".github/azureml/blue.yml"]
+    assert report.files == 2
+    by_rule = {(Path(os.path.relpath(os.path.abspath(f.location.file), repo)).as_posix(), f.rule, f.location.line)
+               for f in report.findings if f.rule == "AML201"}
+    assert by_rule == {(".github/azureml/blue.yml", "AML201", 5), (".azure/online/green.yml", "AML201", 5)}
+
+
+def test_non_az_ml_yaml_in_dot_folders_is_classified_not_linted(tmp_path: Path) -> None:
+    """A walked workflow and a dot-file are read, recognised as not az-ml and skipped: no finding
+    (no AML1xx schema error) on them."""
+    repo = _dot_folder_repo(tmp_path)
+    report = lint_paths([repo], root=repo)
+    on = lambda name: [f.rule for f in report.findings if Path(f.location.file).name == name]  # noqa: E731
+    assert on("ci.yml") == [] and on(".pre-commit-config.yaml") == []
+    skipped = {Path(path).name for path, _ in report.skipped}
+    assert {"ci.yml", ".pre-commit-config.yaml"} <= skipped
+    # named on the command line, the workflow is still not az-ml: a note, no schema errors
+    named = lint_paths([repo / ".github" / "workflows" / "ci.yml"], root=repo, skip_unknown=True)
+    assert not [f for f in named.findings if f.rule.startswith("AML1")] and named.files == 0
+
+
+def test_default_exclude_replaced_or_extended_for_dot_folders(tmp_path: Path) -> None:
+    """extend-exclude can leave a dot-folder out again; exclude = [] walks even .venv."""
+    repo = _dot_folder_repo(tmp_path)
+    (repo / ".amlforge.toml").write_text('[tool.amlforge]\nextend-exclude = [".azure/"]\n')
+    assert sorted(Path(d.path).name for d in lint_paths([repo]).project.documents) == ["blue.yml"]
+    (repo / ".amlforge.toml").write_text("[tool.amlforge]\nexclude = []\n")
+    walked = {Path(d.path).parent.relative_to(repo).as_posix() for d in lint_paths([repo]).project.documents}
+    assert {".venv/lib", "node_modules/pkg", ".git/refs", ".github/azureml"} <= walked
+
+
+def test_editor_and_fix_runs_walk_dot_folders_as_the_cli_does(tmp_path: Path) -> None:
+    """Runs with an overlay (the language server's open documents, the passes of --fix) walk
+    with the same default exclude: an open az-ml file in .github/ gets its findings (with the
+    unsaved text), one in .venv/ gets none, as `amlforge lint` on the folder."""
+    from amlforge.server.core import Session
+    from amlforge.specs.overlay import Overlay
+
+    repo = _dot_folder_repo(tmp_path)
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    session = Session()
+    open_doc = repo / ".github" / "azureml" / "blue.yml"
+    session.open(open_doc, DEPLOYMENT.replace("Standard_DS3_v2", "Standard_DS3_v7"))  # unsaved text
+    outcome = session.lint(open_doc)
+    assert outcome.error is None and outcome.root == repo
+    messages = [f.message for f in outcome.findings.get(open_doc, []) if f.rule == "AML201"]
+    assert len(messages) == 1 and "Standard_DS3_v7" in messages[0]
+    assert not any(".venv" in str(p) or "node_modules" in str(p) for p in outcome.findings)
+    overlay = Overlay.of_files({str(open_doc): open_doc.read_text()})
+    walked = lint_paths([repo], root=repo, overlay=overlay)
+    assert sorted(Path(d.path).relative_to(repo).as_posix() for d in walked.project.documents) == [
+        ".azure/online/green.yml", ".github/azureml/blue.yml"]
+
+
+def test_show_settings_prints_the_default_exclude(tmp_path: Path) -> None:
+    repo = _dot_folder_repo(tmp_path)
+    out = run_cli("lint", "--show-settings", ".github/azureml/blue.yml", cwd=repo)
+    assert out.returncode == 0, out.stderr
+    line = next(x for x in out.stdout.splitlines() if x.startswith("exclude "))
+    assert line.endswith("# default")
+    listed = json.loads(line.split("=", 1)[1].rsplit("#", 1)[0])
+    assert listed == list(DEFAULT_EXCLUDE) and ".git" in listed and ".venv" in listed
+    assert not any(p.startswith(".github") or p.startswith(".azure") or p == ".*" for p in listed)
+    assert "excluded from folder walks: no" in out.stdout
+    venv = run_cli("lint", "--show-settings", ".venv/lib/blue.yml", cwd=repo).stdout
+    assert "excluded from folder walks: yes" in venv
+
+
 def test_glob_patterns(tmp_path: Path) -> None:
     resolver = Resolver(exclude=["deploy/**/*.gen.yml", "/top.yml", "[ab]x/"])
     (tmp_path / ".git").mkdir()
@@ -113,7 +225,11 @@ def test_glob_patterns(tmp_path: Path) -> None:
         assert match("deploy/x/y/z.gen.yml") and match("deploy/z.gen.yml") and not match("other/deploy/z.gen.yml")
         assert match("top.yml") and not match("sub/top.yml")
         assert match("sub/ax", True) and not match("sub/ax") and not match("cx", True)
-        assert match(".hidden", True) and match("x/node_modules", True)  # the defaults
+        # the defaults: named tool folders, not every dot-folder (az-ml files live in .github/, .azure/)
+        assert match(".venv", True) and match("x/.git", True) and match("x/node_modules", True)
+        assert match("x/.terraform", True) and match("__pycache__", True)
+        assert not match(".github", True) and not match(".azure", True) and not match(".hidden", True)
+        assert not match("build", True)  # as in ruff since 0.3: a common name for real folders
     finally:
         os.chdir(old)
 

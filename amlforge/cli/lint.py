@@ -33,7 +33,8 @@ from amlforge.reporters import FORMATS
                    "pyproject.toml with [tool.amlforge]).")
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Leave out files and folders that match this gitignore-like pattern when walking folders "
-                   "(repeatable; adds to the configuration's exclude and extend-exclude).")
+                   "(repeatable; adds to the configuration's exclude and extend-exclude, whose defaults are ruff's: "
+                   ".git, .venv, node_modules, ...; --show-settings lists them).")
 @click.option("--force-exclude", is_flag=True, default=False,
               help="Apply the exclusions to files named on the command line too (for pre-commit).")
 @click.option("--show-settings", "show_settings", type=click.Path(path_type=Path), default=None, metavar="PATH",

@@ -12,7 +12,8 @@ Keys (all optional)::
     policies = ["builtin:production", "policies/org.yaml"]   # policy packs (docs/policy-packs.md)
     knowledge = "amlforge-knowledge.json"   # your own image/environment lifecycle entries (docs/knowledge.md)
     instance_types = ["k8s/instancetypes.yaml"]   # the cluster's InstanceType objects (kubectl get -o yaml)
-    exclude = [".*", "node_modules"]   # gitignore-like globs left out of folder walks (replaces the defaults)
+    exclude = [".git", "node_modules"] # gitignore-like globs left out of folder walks (replaces the
+                                       # defaults, amlforge.policies.settings.DEFAULT_EXCLUDE)
     extend-exclude = ["legacy/"]       # added to the defaults
     channels = ["conda-forge"]         # conda channels (or a mirror) that lock, lint and generate use
     extend = "../.amlforge.toml"       # inherit the keys of another configuration

@@ -7,9 +7,10 @@
 - **Project root**: the nearest folder with ``.git``, ``pyproject.toml``, ``.amlforge.toml`` or
   ``amlforge.yaml``; ``--root`` applies one root to every path. A configuration file marks a
   root, so a file's root is never above the folder of its configuration.
-- **Exclusion**: gitignore-like globs. ``exclude`` replaces :data:`DEFAULT_EXCLUDE`,
-  ``extend-exclude`` adds to it (both relative to the folder of the file that sets them) and
-  ``--exclude`` adds patterns relative to the working directory. They apply to what a walk of
+- **Exclusion**: gitignore-like globs. ``exclude`` replaces :data:`DEFAULT_EXCLUDE` (ruff's
+  list: it names tool folders, not every dot-folder, as ``.github/`` and ``.azure/`` hold az-ml
+  files), ``extend-exclude`` adds to it (both relative to the folder of the file that sets them)
+  and ``--exclude`` adds patterns relative to the working directory. They apply to what a walk of
   a folder finds; files named on the command line are linted anyway unless ``--force-exclude``
   (pre-commit passes every changed file). Output of ``amlforge generate`` (the files listed in a
   ``.amlforge-generated.json``) is left out when its spec is part of the same run: it is linted
@@ -29,12 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from amlforge.errors import Location, UserInputError
+from amlforge.specs.files import DEFAULT_EXCLUDE
 
 CONFIG_FILES = (".amlforge.toml", "pyproject.toml")
 ROOT_MARKERS = (".git", "pyproject.toml", ".amlforge.toml", "amlforge.yaml", "amlforge.yml")
-#: Left out of every folder walk unless ``exclude`` replaces them (``.*``: hidden folders such as
-#: ``.git``, ``.venv``, ``.tox``; virtual environments and installed packages; build caches).
-DEFAULT_EXCLUDE = (".*", "__pycache__", "node_modules", "site-packages", "venv", "__pypackages__")
 GENERATED_MANIFEST = ".amlforge-generated.json"
 
 

@@ -28,6 +28,23 @@ MAX_USER_FILE_BYTES = 5 * 1024 * 1024
 NAME_MAX = 255
 PATH_MAX = 4096
 
+#: Names of folders (and files) left out of every folder walk unless a configuration's
+#: ``exclude`` replaces them (:mod:`amlforge.policies.settings`): ruff's default ``exclude``
+#: (version control, virtual environments, installed packages, tool caches, build output),
+#: plus what an Azure ML repository holds that is not its own: byte code, conda environments
+#: created in the project (``.conda``) and the modules and providers ``terraform init``
+#: downloads (``.terraform``). Other dot-folders are walked: az-ml files live in ``.github/``,
+#: ``.azure/``, ``.azureml/``, ``.pipelines/`` (issue 13). Like ruff (since 0.3), ``build`` is
+#: not excluded: it is a common name for real source folders (Docker build contexts).
+DEFAULT_EXCLUDE = (
+    # ruff's default exclude
+    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
+    ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv", ".vscode",
+    "__pypackages__", "_build", "buck-out", "dist", "node_modules", "site-packages", "venv",
+    # amlforge's additions
+    "__pycache__", ".conda", ".terraform",
+)
+
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
     (stat.S_ISCHR, "a character device"),
@@ -174,4 +191,4 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-__all__ = ["MAX_USER_FILE_BYTES", "is_regular_file", "path_problem", "read_user_bytes", "read_user_text"]
+__all__ = ["DEFAULT_EXCLUDE", "MAX_USER_FILE_BYTES", "is_regular_file", "path_problem", "read_user_bytes", "read_user_text"]

@@ -31,12 +31,10 @@ from amlforge.readers.azml_yaml import (
 )
 from amlforge.readers.base import LoadOptions, LoadProblem, claimed, reader_for
 from amlforge.specs.edits import Fix
-from amlforge.specs.files import path_problem
+from amlforge.specs.files import DEFAULT_EXCLUDE, path_problem
 from amlforge.specs.overlay import Overlay
 from amlforge.specs.project import Document, Loaded, Project
 from amlforge.specs.source import YamlPath, parse_yaml
-
-_SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "venv"}
 
 
 class NothingToLint(UserInputError):
@@ -75,6 +73,8 @@ def find_root(paths: Sequence[Path]) -> Path:
 
 def discover(paths: Sequence[Path], overlay: Overlay | None = None) -> Iterator[tuple[Path, bool]]:
     """YAML files under ``paths``, sorted; each with whether the user named it explicitly.
+    Folders named in :data:`~amlforge.specs.files.DEFAULT_EXCLUDE` are not entered, as in a
+    ``lint`` run without a configuration (other dot-folders such as ``.github`` are).
 
     Raises:
         UserInputError: a path does not exist.
@@ -96,12 +96,12 @@ def discover(paths: Sequence[Path], overlay: Overlay | None = None) -> Iterator[
         if os.path.isdir(given):
             found = []
             for dirpath, dirnames, filenames in os.walk(given):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
+                dirnames[:] = sorted(d for d in dirnames if d not in DEFAULT_EXCLUDE)
                 found.extend(path for f in filenames if claimed(path := Path(dirpath, f)))
             if overlay is not None:  # files that exist only in memory (an editor's new, unsaved file)
                 on_disk = {Path(os.path.abspath(p)) for p in found}
                 found.extend(p for p in overlay.files_under(given) if claimed(p) and p not in on_disk
-                             and not any(part.startswith(".") for part in p.relative_to(os.path.abspath(given)).parts))
+                             and not any(part in DEFAULT_EXCLUDE for part in p.relative_to(os.path.abspath(given)).parts))
             for path in sorted(found):
                 yield path, False
         elif os.path.exists(given):  # False, not an error, for any OSError

@@ -56,14 +56,17 @@ def test_a_malformed_instance_type_is_located(tmp_path: Path) -> None:
 
 
 def test_instance_types_from_configuration(tmp_path: Path) -> None:
-    (tmp_path / ".cluster").mkdir()
-    (tmp_path / ".cluster" / "types.yaml").write_text(SINGLE)
-    (tmp_path / ".amlforge.toml").write_text('[tool.amlforge]\ninstance_types = [".cluster/types.yaml"]\n')
-    (tmp_path / "deployment.yml").write_text(
+    """A repository-level configuration names the cluster's dump; linting the service folder alone
+    (which the walk cannot reach the dump from) still checks instance_type against it."""
+    (tmp_path / "cluster").mkdir()
+    (tmp_path / "cluster" / "types.yaml").write_text(SINGLE)
+    (tmp_path / ".amlforge.toml").write_text('[tool.amlforge]\ninstance_types = ["cluster/types.yaml"]\n')
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "deployment.yml").write_text(
         "$schema: https://azuremlschemas.azureedge.net/latest/kubernetesOnlineDeployment.schema.json\n"
         "name: blue\nendpoint_name: k8s-ep\ntype: kubernetes\nmodel: azureml:m:1\nenvironment: azureml:e:1\n"
         "instance_type: gpu-large\ninstance_count: 1\n")
-    report = lint_paths([tmp_path])
+    report = lint_paths([tmp_path / "svc"])
     assert [(f.rule, f.location.line) for f in report.findings if f.rule == "AML216"] == [("AML216", 7)]
 
 
