@@ -42,9 +42,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## fuzz: the fuzz campaign: 10,000 mutated az-ml YAML, conda, score.py and amlforge.yaml inputs,
-## in-process, 10 s each at most; fails on any exit 3, traceback, hang or unlocated message
-## (FUZZ_COUNT, FUZZ_SEED to change it; `make test` runs a fixed-seed sample of 1,000)
+## fuzz: the fuzz campaign: 10,000 mutated inputs of every form amlforge reads (az-ml YAML, conda,
+## score.py, amlforge.yaml, ARM, Bicep, Terraform, azure-ai-ml Python, notebooks), in-process,
+## 10 s each at most; fails on any exit 3, traceback, hang, unlocated message or executed input
+## (FUZZ_COUNT, FUZZ_SEED to change it; `make test` runs a fixed-seed sample of 2,000)
 FUZZ_COUNT ?= 10000
 FUZZ_SEED ?= 1
 fuzz: $(STAMP)

@@ -333,10 +333,10 @@ def lint_paths(paths: Sequence[Path | str], **options: Any) -> LintReport:
         reports.append(lint([p for p, _ in files], config, load))
     report = merge(reports)
     if report.files == 0 and not report.findings and not skip_unknown and not force_exclude and not report.notes:
-        skipped = f" ({len(report.skipped)} YAML file(s) skipped as not az-ml; -v lists them)" if report.skipped else ""
-        report.notes.append(f"no az-ml online endpoint, deployment, environment or model YAML found{skipped}; "
-                            "amlforge recognises files by their $schema line or their keys (endpoint_name, "
-                            "instance_type, ...)")
+        skipped = f" ({len(report.skipped)} file(s) skipped as not az-ml; -v lists them)" if report.skipped else ""
+        report.notes.append(f"no az-ml online endpoint, deployment, environment or model found{skipped}; "
+                            "amlforge recognises YAML by its $schema line or its keys (endpoint_name, "
+                            "instance_type, ...), templates by their resources, Python by its azure-ai-ml calls")
     return report
 
 

@@ -113,6 +113,8 @@ class _Parser:
         if kind == "str":
             node: Any = Lit(text[1:-1].replace("''", "'"))
         elif kind == "num":
+            if len(text.lstrip("-").lstrip("0")) > 19:  # ARM integers are 64-bit (int() refuses 4,300 digits)
+                raise ArmSyntaxError(f"the number {text[:20]}... is larger than ARM's 64-bit integers", offset)
             node = Lit(int(text))
         elif kind == "name":
             self.take("(")

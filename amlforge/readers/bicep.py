@@ -437,7 +437,9 @@ class _Run:
 
     def text(self, path: Path, display: str) -> str:
         in_memory = self.options.overlay.text(path) if self.options.overlay is not None else None
-        return in_memory if in_memory is not None else read_text(path, display, self.options.max_file_bytes)
+        text = in_memory if in_memory is not None else read_text(path, display, self.options.max_file_bytes)
+        # a lone CR ends a line, as in editors (and YAML): lines and columns stay those shown there
+        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
     def parse(self, path: Path, display: str) -> _File | None:
         try:

@@ -259,6 +259,9 @@ class _Lexer:
                     i += 2
                     continue
                 m = re.compile(r"\\u\{([0-9A-Fa-f]{1,6})\}").match(text, i)
+                if m and int(m.group(1), 16) > 0x10FFFF:
+                    raise BicepSyntaxError(f"\\u{{{m.group(1)}}} is past the last Unicode code point (10FFFF)", i,
+                                           "escape a code point from \\u{0} to \\u{10FFFF}")
                 if m:
                     buf.append(chr(int(m.group(1), 16)))
                     i = m.end()

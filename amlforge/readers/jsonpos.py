@@ -87,6 +87,9 @@ class _Parser:
         m = _NUMBER.match(text, i)
         if m and m.end() > i:
             integer, frac, exp = m.groups()
+            if not (frac or exp) and len(integer) > 40:  # int() refuses 4,300 digits; ARM numbers are 64-bit
+                raise self.fail(i, f"the number {integer[:20]}... has {len(integer.lstrip('-')):,} digits; ARM numbers "
+                                   "are 64-bit integers", "use a smaller number, or a string")
             return (float(integer + (frac or "") + (exp or "")) if frac or exp else int(integer)), m.end()
         hint = "quote strings with double quotes" if ch in "'" or ch.isalpha() else "check the JSON syntax near this position"
         raise self.fail(i, f"expected a value, found {text[i:i + 12]!r}", hint)

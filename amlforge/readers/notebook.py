@@ -24,7 +24,7 @@ from typing import Any
 
 from amlforge.errors import Location, UserInputError
 from amlforge.readers.base import LoadOptions, LoadProblem, ReadResult, Reader
-from amlforge.readers.python_sdk import ENTITIES, Extractor, mentions_sdk
+from amlforge.readers.python_sdk import ENTITIES, Extractor, mentions_sdk, not_sdk_source
 from amlforge.specs.source import SourceMap, read_text
 
 #: Largest notebook read. Outputs (plots, images) make notebooks large; the cap bounds the JSON parse.
@@ -85,8 +85,10 @@ def _file_lines(raw: str, cells: list[Any]) -> list[list[int]]:
         source = cell.get("source")
         mapped = [line0] * count
         if isinstance(source, list) and raw[m.end():m.end() + 1] == "[":
-            at = raw.find("\n", m.end())  # Jupyter writes one source string per line
-            for k, piece in enumerate(source[:count]):
+            # Jupyter writes one source string per line, the first on the line after '['; compact
+            # JSON has no newline there (searching the rest of the text per cell was quadratic)
+            at = raw.find("\n", m.end(), m.end() + 8)
+            for k, piece in enumerate(source[:count] if at >= 0 else ()):
                 end = raw.find("\n", at + 1)
                 if at < 0:
                     break
@@ -126,6 +128,8 @@ class NotebookReader(Reader):
             return result
         if not mentions_sdk(raw):
             result.skipped = "does not use azure-ai-ml"
+            if explicit:
+                result.problems.append(not_sdk_source(display, "it does not use azure-ai-ml"))
             return result
         try:
             nb = json.loads(raw)
@@ -148,11 +152,23 @@ class NotebookReader(Reader):
         language = _language(nb)
         if language and language != "python":
             result.skipped = f"the notebook's kernel language is {language}, not Python"
+            if explicit:
+                result.problems.append(not_sdk_source(display, result.skipped))
             return result
         return self._read_cells(path, display, explicit, options, raw, cells, result)
 
     def _read_cells(self, path: Path, display: str, explicit: bool, options: LoadOptions, raw: str,
                     cells: list[Any], result: ReadResult) -> ReadResult:
+        size = sum(len(line) + 1 for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"
+                   for line in _cell_text(c))
+        if size > options.max_file_bytes:  # the code, not the outputs, is what is read: as a .py file is
+            result.problems.append(LoadProblem(
+                "AML004", Location(display, 1, 1),
+                f"the notebook's code cells hold {size / 1_048_576:.1f} MiB of text, more than the "
+                f"{options.max_file_bytes / 1_048_576:.0f} MiB limit for Python sources",
+                "move the deployment code into a smaller notebook or a .py file", fatal=True))
+            result.skipped = "code cells too large"
+            return result
         file_lines = _file_lines(raw, cells)
         lines: list[str] = []
         line_map: list[tuple[int, int, int]] = []
@@ -196,6 +212,9 @@ class NotebookReader(Reader):
         result.documents = extractor.documents(lambda: SourceMap(display, **smap_args), explicit)
         if not result.documents:
             result.skipped = "builds no azure-ai-ml online endpoint, deployment, environment or model"
+            if explicit and not result.problems:
+                result.problems.append(not_sdk_source(display, "it builds no online endpoint, deployment, "
+                                                               "environment or model"))
         return result
 
 

@@ -838,6 +838,8 @@ class PythonSdkReader(Reader):
             return result
         if not mentions_sdk(text):
             result.skipped = "does not use azure-ai-ml"
+            if explicit:
+                result.problems.append(not_sdk_source(display, "it does not use azure-ai-ml"))
             return result
         lines = text.splitlines()
         try:
@@ -867,7 +869,18 @@ class PythonSdkReader(Reader):
         result.documents = extractor.documents(lambda: SourceMap(display, lines=lines), explicit)
         if not result.documents:
             result.skipped = "builds no azure-ai-ml online endpoint, deployment, environment or model"
+            if explicit and not result.problems:
+                result.problems.append(not_sdk_source(display, "it builds no online endpoint, deployment, "
+                                                               "environment or model"))
         return result
+
+
+def not_sdk_source(display: str, why: str) -> LoadProblem:
+    """AML005 for a Python file or notebook named on the command line that has nothing to lint
+    (as for a named YAML file that is not az-ml)."""
+    return LoadProblem("AML005", Location(display, 1, 1), f"no azure-ai-ml online endpoint source: {why}",
+                       "pass only the files that build online endpoints with azure-ai-ml (or --skip-unknown to "
+                       "skip the others)", fatal=True)
 
 
 _IMPORTS_SDK = re.compile(r"^\s*(from\s+azure\.ai\.ml\b|import\s+azure\.ai\.ml\b)", re.MULTILINE)

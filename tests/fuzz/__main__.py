@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=10_000, help="inputs to run (default 10000)")
     parser.add_argument("--seed", type=int, default=1, help="campaign seed (default 1)")
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per input (default 10)")
-    parser.add_argument("--kind", action="append", default=[], choices=["azml", "conda", "score", "spec"],
+    parser.add_argument("--kind", action="append", default=[], choices=["azml", "conda", "score", "spec", "arm", "bicep", "terraform", "sdk", "notebook"],
                         help="only mutate seeds of this kind (repeatable)")
     parser.add_argument("--keep", type=Path, default=None, help="save the failing inputs in this folder")
     args = parser.parse_args(argv)

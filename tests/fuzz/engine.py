@@ -6,7 +6,10 @@ within the per-input time limit, and every message line it prints is located
 (``file:line:col: ...``), with no raw control, bidi or zero-width character in it.
 
 Seeds are the files of ``examples/``: az-ml YAML (endpoints, deployments, models), conda files,
-``score.py`` scripts and ``amlforge.yaml`` specs. Each input takes one seed file and applies one
+``score.py`` scripts and ``amlforge.yaml`` specs; and for each other reader, its sources: the ARM,
+Bicep and Terraform that ``amlforge generate`` writes from the examples' specs plus the readers'
+hand-written template fixtures, and the azure-ai-ml Python of ``tests/fuzz/seeds/sdk`` (also as
+notebooks). These get mutations of their own syntax (``syntax.py``) besides the generic ones. Each input takes one seed file and applies one
 to three mutations (keys deleted and duplicated, types swapped, huge numbers, NaN/inf, long
 strings, control/bidi/zero-width characters, YAML tags, anchors and merge keys, deep nesting,
 truncation, byte flips, BOM/CRLF/tabs). The mutated file is written over its copy in a scratch
@@ -34,6 +37,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.fuzz.syntax import SENTINEL, m_bicep, m_hcl, m_json, m_notebook, m_sdk
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
@@ -42,7 +47,9 @@ _LOCATED = re.compile(r"^.+?:\d+:\d+: ")
 #: Characters that must never reach a report raw: C0/C1 controls (tab and newline are line
 #: structure), bidi overrides and isolates, zero-width characters, lone surrogates.
 _RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
-_SUMMARY = ("Found ", "All checks passed", "  hint: ", "hint: ", "[*] ", "No fixes available", "Fixed ")
+_SUMMARY = ("Found ", "All checks passed", "  hint: ", "hint: ", "[*] ", "No fixes available", "Fixed ",
+            # the run-level warning of a folder that holds nothing to lint (README, exit codes)
+            "warning: no az-ml online endpoint, deployment, environment or model found")
 
 
 class FuzzTimeout(BaseException):
@@ -52,7 +59,7 @@ class FuzzTimeout(BaseException):
 
 @dataclass(frozen=True)
 class Seed:
-    kind: str  # azml | conda | score | spec
+    kind: str  # azml | conda | score | spec | arm | bicep | terraform | sdk | notebook
     example: Path  # the example folder it belongs to
     rel: str  # its path inside the example
     data: bytes
@@ -127,6 +134,68 @@ def load_seeds(examples: Path = EXAMPLES) -> list[Seed]:
             else:
                 continue
             seeds.append(Seed(kind, folder, rel, path.read_bytes()))
+    return seeds + reader_seeds(examples)
+
+
+SEEDS = Path(__file__).resolve().parent / "seeds"
+_READER_KINDS = ("arm", "bicep", "terraform", "sdk", "notebook")
+READER_FIXTURES = ROOT / "tests" / "readers" / "fixtures"
+_SCRATCH: list[Path] = []
+
+
+def _scratch() -> Path:
+    if not _SCRATCH:
+        _SCRATCH.append(Path(tempfile.mkdtemp(prefix="amlforge-fuzz-seeds-")))
+        import atexit
+
+        atexit.register(shutil.rmtree, _SCRATCH[0], True)
+    return _SCRATCH[0]
+
+
+def _notebook(source: str) -> bytes:
+    """The Python as a Jupyter notebook: one code cell per top-level block, a markdown cell first."""
+    import json
+
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Deploy\n"]}]
+    for block in re.split(r"\n\n(?=\S)", source):
+        cells.append({"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                      "source": block.splitlines(keepends=True)})
+    nb = {"cells": cells, "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    return json.dumps(nb, indent=1).encode()
+
+
+def reader_seeds(examples: Path = EXAMPLES) -> list[Seed]:
+    """Seeds of the readers other than az-ml YAML (see the module docstring). The templates are
+    generated anew by ``amlforge generate`` (in this process) into a scratch folder."""
+    from click.testing import CliRunner
+
+    from amlforge.cli import cli
+
+    seeds = []
+    runner = CliRunner()
+    for spec in sorted(examples.glob("*/amlforge.yaml")):
+        out = _scratch() / "generated" / spec.parent.name
+        if not out.exists():
+            done = runner.invoke(cli, ["generate", str(spec), "-o", str(out), "--only", "arm,bicep,terraform"])
+            assert done.exit_code == 0, done.output
+        for path in sorted(out.rglob("*")):
+            kind = {".json": "arm", ".bicep": "bicep", ".tf": "terraform"}.get(path.suffix)
+            if kind and not path.name.endswith(".parameters.json"):
+                seeds.append(Seed(kind, out, path.relative_to(out).as_posix(), path.read_bytes()))
+    for path in sorted((READER_FIXTURES / "arm").glob("endpoint.json")) + sorted((READER_FIXTURES / "bicep").glob("main.bicep")):
+        seeds.append(Seed(path.parent.name, path.parent, path.name, path.read_bytes()))
+    sdk = SEEDS / "sdk"
+    notebooks = _scratch() / "notebooks"
+    if not notebooks.exists():
+        shutil.copytree(sdk, notebooks)
+        for path in sorted(notebooks.glob("*.py")):
+            path.with_suffix(".ipynb").write_bytes(_notebook(path.read_text()))
+            path.unlink()
+    for path in sorted(sdk.glob("*.py")):
+        seeds.append(Seed("sdk", sdk, path.name, path.read_bytes()))
+    for path in sorted(notebooks.glob("*.ipynb")):
+        seeds.append(Seed("notebook", notebooks, path.name, path.read_bytes()))
     return seeds
 
 
@@ -301,21 +370,34 @@ TEXT_MUTATIONS: dict[str, Callable[[random.Random, str], str]] = {
 BYTE_MUTATIONS: dict[str, Callable[[random.Random, bytes], bytes]] = {"byte-flip": m_byte_flip}
 
 
+_SYNTAX: dict[str, Callable[[random.Random, str], str]] = {
+    "python": m_python, "json": m_json, "bicep": m_bicep, "hcl": m_hcl, "sdk": m_sdk,
+    "notebook": lambda rng, text: m_notebook(rng, text, m_python)}
+_GENERIC = ["weird-chars", "long-string", "truncate", "byte-flip", "bom-crlf-tabs", "huge-number"]
+#: Mutations by seed kind (az-ml YAML, conda files and specs take every generic one); the
+#: readers' seeds get their own syntax's about half the time.
+_POOLS = {
+    "score": ["python", "python", *_GENERIC, "huge-number"],
+    "sdk": ["sdk", "sdk", "sdk", "python", "python", *_GENERIC],
+    "notebook": ["notebook"] * 5 + ["json", *_GENERIC],
+    "arm": ["json"] * 6 + _GENERIC,
+    "bicep": ["bicep"] * 6 + _GENERIC,
+    "terraform": ["hcl"] * 6 + _GENERIC,
+}
+
+
 def mutate(rng: random.Random, seed: Seed) -> tuple[bytes, list[str]]:
     names: list[str] = []
     data = seed.data
     for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
-        pool = list(TEXT_MUTATIONS) + list(BYTE_MUTATIONS)
-        if seed.kind == "score":
-            pool = ["python", "python", "weird-chars", "long-string", "truncate", "byte-flip", "bom-crlf-tabs",
-                    "huge-number"]
+        pool = _POOLS.get(seed.kind, list(TEXT_MUTATIONS) + list(BYTE_MUTATIONS))
         name = rng.choice(pool)
         names.append(name)
         if name in BYTE_MUTATIONS:
             data = BYTE_MUTATIONS[name](rng, data)
             continue
         text = data.decode("utf-8", "surrogateescape")
-        func = m_python if name == "python" else TEXT_MUTATIONS[name]
+        func = _SYNTAX.get(name) or TEXT_MUTATIONS[name]
         text = func(rng, text)
         data = text.encode("utf-8", "surrogateescape") if "\ud800" not in text else text.replace(
             "\ud800", "\udcff").encode("utf-8", "surrogateescape")
@@ -336,6 +418,8 @@ def _command(rng: random.Random, seed: Seed, work: Path, out: Path) -> list[str]
             return ["generate", spec, "-o", str(out), "--check"]
         return ["lint", spec]
     fmt = rng.choice(["text"] * 6 + ["github", "json", "sarif", "junit"])
+    if seed.kind in _READER_KINDS and rng.random() < 0.5:
+        return ["lint", str(work / seed.rel), "--format", fmt]  # named: read even where a walk would skip it
     return ["lint", str(work), "--format", fmt]
 
 
@@ -384,6 +468,8 @@ class Runner:
     def _copy(self, example: Path) -> Path:
         if example not in self.copies:
             dest = self.tmp / "work" / example.name
+            if dest.exists():  # examples/kubernetes and its generated templates' folder, generated/kubernetes
+                dest = self.tmp / "work" / f"{example.parent.name}-{example.name}"
             shutil.copytree(example, dest, ignore=shutil.ignore_patterns(".generated*"))
             self.copies[example] = dest
         return self.copies[example]
@@ -418,6 +504,9 @@ class Runner:
                 outcome.problem = f"uncaught {type(result.exception).__name__}: {str(result.exception)[:200]}"
             elif result.exit_code not in (0, 1, 2):
                 outcome.problem = f"exit {result.exit_code}"
+            elif SENTINEL.exists():
+                outcome.exit_code = 3
+                outcome.problem = "uncaught execution: the input's code ran (it wrote the sentinel file)"
             else:
                 outcome.problem = check_output(result.output, fmt, args)
         except FuzzTimeout:
@@ -428,6 +517,7 @@ class Runner:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
             target.write_bytes(seed.data)
+            SENTINEL.unlink(missing_ok=True)
         return outcome
 
 

@@ -107,9 +107,30 @@ def test_a_cell_that_does_not_parse_is_reported_and_the_others_are_read(tmp_path
 
 def test_non_python_kernels_are_skipped(tmp_path: Path) -> None:
     path = _notebook(tmp_path, [("code", IMPORTS)], kernelspec={"language": "R", "name": "ir"})
-    read = NotebookReader().read(path, path.name, True, LoadOptions())
+    read = NotebookReader().read(path, path.name, False, LoadOptions())
     assert read.documents == [] and read.problems == []
     assert "language is r," in read.skipped
+    # named on the command line, it is reported, as a named YAML file that is not az-ml is
+    read = NotebookReader().read(path, path.name, True, LoadOptions())
+    assert [(p.code, p.location.line) for p in read.problems] == [("AML005", 1)]
+    assert "kernel language is r, not Python" in read.problems[0].message
+
+
+def test_named_python_sources_without_endpoints_are_reported_and_skip_unknown_skips_them(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    (tmp_path / "train.py").write_text("import pandas\n")
+    (tmp_path / "client.py").write_text("from azure.ai.ml import MLClient\nml_client = MLClient.from_config()\n")
+    _notebook(tmp_path, [("code", "import pandas\n")], name="explore.ipynb")
+    run = run_cli("lint", "train.py", "client.py", "explore.ipynb", cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    for name, why in (("train.py", "it does not use azure-ai-ml"), ("explore.ipynb", "it does not use azure-ai-ml"),
+                      ("client.py", "it builds no online endpoint, deployment, environment or model")):
+        assert f"{name}:1:1: error AML005 no azure-ai-ml online endpoint source: {why}" in run.stdout, run.stdout
+    run = run_cli("lint", "--skip-unknown", "train.py", "client.py", "explore.ipynb", cwd=tmp_path)
+    assert run.returncode == 0 and "AML005" not in run.stdout, run.stdout + run.stderr
+    run = run_cli("lint", ".", cwd=tmp_path)  # walked, they are skipped without a finding
+    assert "AML005" not in run.stdout and run.returncode == 0, run.stdout + run.stderr
 
 
 def test_outputs_with_images_are_not_read_and_huge_notebooks_are_reported(tmp_path: Path) -> None:
