@@ -222,8 +222,9 @@ def _show(value: Any) -> str:
 
 
 def _read_document(path: Path, display: str, explicit: bool, options: LoadOptions,
-                   problems: list[LoadProblem]) -> tuple[Document | None, str]:
-    """The document of one file, or ``None`` and why it holds nothing to lint."""
+                   problems: list[LoadProblem], package_bases: list[str]) -> tuple[Document | None, str]:
+    """The document of one file, or ``None`` and why it holds nothing to lint (and, for a model
+    package spec, the environment it builds on in ``package_bases``)."""
     other = other_form_by_name(path) if options.overlay is None or options.overlay.text(path) is None else None
     if other is not None:
         if explicit:
@@ -260,10 +261,24 @@ def _read_document(path: Path, display: str, explicit: bool, options: LoadOption
         return Document(path, display, kind, data, smap, explicit=explicit), ""
     kind, why = recognise(data)
     if kind is None:
+        package_bases.extend(_package_base(data))
         if explicit:
             problems.append(_not_azml(smap.locate(("$schema",) if "$schema" in data else ()), why))
         return None, why
     return Document(path, display, kind, data, smap, explicit=explicit), ""
+
+
+def _package_base(data: dict[str, Any]) -> list[str]:
+    """The environment a model package spec (``$schema: .../ModelVersionPackage.json``, the file of
+    ``az ml model package --file``) builds on: ``base_environment_source.resource_id``."""
+    schema = data.get("$schema")
+    source = data.get("base_environment_source")
+    if not isinstance(schema, str) or "modelversionpackage" not in schema.lower() or not isinstance(source, dict):
+        return []
+    from amlforge.specs.references import parse_asset_ref
+
+    ref = parse_asset_ref(str(source.get("resource_id", "")))
+    return [ref.name] if ref is not None and ref.name else []
 
 
 def _not_azml(where: Location, why: str) -> LoadProblem:
@@ -302,7 +317,7 @@ class AzmlYamlReader(Reader):
 
     def read(self, path: Path, display: str, explicit: bool, options: LoadOptions) -> ReadResult:
         result = ReadResult()
-        doc, why = _read_document(path, display, explicit, options, result.problems)
+        doc, why = _read_document(path, display, explicit, options, result.problems, result.package_bases)
         if doc is None:
             result.skipped = why or "not an az-ml online endpoint, deployment, environment or model file"
         else:

@@ -85,11 +85,14 @@ class ReadResult:
         documents: az-ml-shaped documents (zero, one or several per file).
         problems: located problems (unreadable input, malformed source, ...).
         skipped: why the file held nothing to lint, for verbose output (``None`` when it did).
+        package_bases: environments that a model package spec of the file (``az ml model package
+            --file``) builds on: packaging adds the inference server to them (AML403).
     """
 
     documents: list[Document] = field(default_factory=list)
     problems: list[LoadProblem] = field(default_factory=list)
     skipped: str | None = None
+    package_bases: list[str] = field(default_factory=list)
 
 
 class Reader(ABC):

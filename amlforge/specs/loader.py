@@ -515,6 +515,7 @@ def load_project(paths: Sequence[Path | str], options: LoadOptions | None = None
         any_yaml = True
         read = reader_for(absolute).read(absolute, display_path(absolute), explicit, options)
         problems.extend(read.problems)
+        project.package_bases.update(name.lower() for name in read.package_bases)
         if read.skipped and not read.documents and not read.problems:
             skipped.append((display_path(absolute), read.skipped))
         for doc in read.documents:

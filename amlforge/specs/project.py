@@ -167,6 +167,9 @@ class Project:
     models: list[Loaded[ModelSpec]] = field(default_factory=list)
     #: Kubernetes InstanceType objects read in this run (``kubectl get instancetypes -o yaml``).
     instance_types: list[Loaded[InstanceTypeSpec]] = field(default_factory=list)
+    #: Lower-cased names of the environments that a model package spec of the run builds on
+    #: (``base_environment_source``): packaging adds the inference server to them.
+    package_bases: set[str] = field(default_factory=set)
     profile: str = "dev"
     options: dict[str, Any] = field(default_factory=dict)
     #: conda channels (or a mirror) of the project's configuration (``channels``), which locks are made with.

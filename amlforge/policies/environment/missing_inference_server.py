@@ -19,9 +19,12 @@ the Azure ML base images are not checked: their contents are not visible.
 
 Model packaging adds the server: a deployment created with `az ml online-deployment create
 --with-package` (`with_package=True` in the SDK, `--package-model` in older CLIs) runs in an
-environment that Azure ML builds from the model package, with the inference server in it. The
-YAML does not say so; tell amlforge with the option `with_package` (true for every deployment,
-or a list of deployment names).
+environment that Azure ML builds from the model package, with the inference server in it. A
+deployment YAML does not say so. amlforge knows it when the run holds a model package spec (the
+`--file` of `az ml model package`, `$schema: .../ModelVersionPackage.json`) whose
+`base_environment_source` is the environment: that environment is a packaging base and is not
+reported. Otherwise tell amlforge with the option `with_package` (true for every deployment, or
+a list of deployment names).
 
 ## Why is this bad?
 The container starts the scoring script through the inference server (`azmlinfsrv`). Without
@@ -89,7 +92,7 @@ def check(project: Project) -> Iterator[Violation]:
     for env in project.environments:
         scoring = [d for d in users.get(id(env), ()) if d.spec.code_configuration is not None
                    and not packaged(d.spec.name)]
-        if not scoring or not env.spec.image:
+        if not scoring or not env.spec.image or (env.spec.name or "").lower() in project.package_bases:
             continue
         image = parse_image(env.spec.image)
         known = image.known
