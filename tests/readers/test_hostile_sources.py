@@ -76,10 +76,14 @@ def _assert_safe(run: subprocess.CompletedProcess) -> None:
     assert "internal error" not in out and "Traceback" not in out, out
 
 
-@pytest.mark.parametrize("body", list(PYTHON.values()), ids=list(PYTHON))
-def test_python_values_are_followed_within_bounds(body: str, tmp_path: Path) -> None:
-    path = tmp_path / "deploy.py"
-    path.write_text(SDK + body)
+SOURCES = [("deploy.py", SDK + body) for body in PYTHON.values()] + [
+    ("main.tf", body + TF_DEPLOYMENT) for body in TERRAFORM.values()]
+
+
+@pytest.mark.parametrize(("name", "text"), SOURCES, ids=[*PYTHON, *TERRAFORM])
+def test_values_are_followed_within_bounds(name: str, text: str, tmp_path: Path) -> None:
+    path = tmp_path / name
+    path.write_text(text)
     run = _lint(path)
     _assert_safe(run)
     assert re.search(r"\b1 file\b", run.stdout), run.stdout  # read, not skipped
@@ -98,15 +102,6 @@ def test_a_value_past_the_bounds_is_unknown_not_a_finding(tmp_path: Path) -> Non
     path.write_text(SDK + PYTHON["dict that holds itself"])
     (doc,) = READER.read(path, "deploy.py", True, LoadOptions(root=tmp_path)).documents
     assert doc.source.is_unknown(("environment_variables", "a"))
-
-
-@pytest.mark.parametrize("body", list(TERRAFORM.values()), ids=list(TERRAFORM))
-def test_terraform_locals_are_followed_within_bounds(body: str, tmp_path: Path) -> None:
-    path = tmp_path / "main.tf"
-    path.write_text(body + TF_DEPLOYMENT)
-    run = _lint(path)
-    _assert_safe(run)
-    assert "main.tf:" in run.stdout
 
 
 @pytest.mark.parametrize("body", list(BICEP.values()), ids=list(BICEP))
