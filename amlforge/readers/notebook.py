@@ -203,6 +203,10 @@ class NotebookReader(Reader):
                         "AML006", where, f"invalid Python in cell {number}: {msg}",
                         "fix the cell; IPython magics (%pip, !az) are skipped, other IPython syntax is not read"))
                 continue
+            except (RecursionError, MemoryError):  # CPython's parser gives up on very deep nesting either way
+                result.problems.append(LoadProblem("AML003", probe.position(offset + 1, 1),
+                                                   f"cell {number} nests too deeply to parse", "flatten the expression"))
+                continue
             try:
                 extractor.run(module, offset)
             except RecursionError:

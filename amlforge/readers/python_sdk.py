@@ -853,7 +853,7 @@ class PythonSdkReader(Reader):
                                                        _SYNTAX_HINT, fatal=True))
             result.skipped = "does not parse as Python"
             return result
-        except RecursionError:
+        except (RecursionError, MemoryError):  # CPython's parser gives up on very deep nesting either way
             result.problems.append(LoadProblem("AML003", Location(display, 1, 1), "the file nests too deeply to parse",
                                                "flatten the expression", fatal=True))
             return result

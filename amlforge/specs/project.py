@@ -432,7 +432,10 @@ class Project:
         cached = self._path_cache.get(key)
         if cached is None:
             path = Path(os.path.normpath(base / os.path.expanduser(raw)))
-            real = Path(os.path.realpath(path))
+            try:
+                real = Path(os.path.realpath(path))
+            except ValueError:  # a NUL or a lone surrogate (a JSON or Python escape) names no file
+                real = path
             root = Path(os.path.realpath(self.root))
             inside = real == root or root in real.parents
             if self.overlay is not None and self.overlay.covers(path):

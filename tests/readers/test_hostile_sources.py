@@ -8,6 +8,7 @@ few hundred bytes that expand to 2**64 characters, 2**40 nodes or a value that h
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
@@ -111,3 +112,42 @@ def test_bicep_numbers_past_64_bits_are_a_located_syntax_error(body: str, tmp_pa
     run = _lint(path)
     _assert_safe(run)
     assert "main.bicep:2:9: error AML002 invalid Bicep: the number is larger than Bicep's 64-bit integers" in run.stdout
+
+
+def test_python_the_parser_gives_up_on_is_a_located_nesting_error(tmp_path: Path) -> None:
+    """CPython's parser raises MemoryError (not SyntaxError) on 100,000 unary minus signs."""
+    deep = "n = " + "-" * 100_000 + "1\n"
+    (tmp_path / "deploy.py").write_text(SDK + deep + DEPLOY.format("instance_count=n"))
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": [SDK]},
+              {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": [deep]}]
+    (tmp_path / "deploy.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                                       "nbformat_minor": 5}))
+    run = _lint(tmp_path / "deploy.py")
+    _assert_safe(run)
+    assert "deploy.py:1:1: error AML003 the file nests too deeply to parse" in run.stdout, run.stdout
+    run = _lint(tmp_path / "deploy.ipynb")
+    _assert_safe(run)
+    assert "error AML003 cell 2 nests too deeply to parse" in run.stdout, run.stdout
+
+
+def test_a_path_with_a_lone_surrogate_names_no_file(tmp_path: Path) -> None:
+    """A JSON escape can make a string no file system can hold (\\ud800): a model path that is
+    one is missing, not a crash of os.path.realpath."""
+    import shutil
+
+    from tests.conftest import ROOT
+
+    spec = tmp_path / "gpu-pytorch" / "amlforge.yaml"
+    shutil.copytree(ROOT / "examples" / "gpu-pytorch", spec.parent)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "amlforge", "generate", str(spec), "-o", str(out), "--only", "arm"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    path = out / "arm" / "azuredeploy.json"
+    template = json.loads(path.read_text())
+    (name,) = [k for k in template["parameters"] if k.startswith("modelUri")]
+    template["parameters"][name]["defaultValue"] = "MARK"
+    path.write_text(json.dumps(template, indent=2).replace('"MARK"', '"./model\\ud800"'))
+    run = _lint(path)
+    _assert_safe(run)
+    assert "AML106" in run.stdout, run.stdout  # the model path does not exist
