@@ -198,6 +198,42 @@ def test_editor_and_fix_runs_walk_dot_folders_as_the_cli_does(tmp_path: Path) ->
         ".azure/online/green.yml", ".github/azureml/blue.yml"]
 
 
+def test_fix_passes_keep_the_exclusions_and_configurations_of_the_first(tmp_path: Path) -> None:
+    """--fix lints again with its edits in memory: those passes walk, exclude and group as the
+    first one, so a file under extend-exclude, or under a configuration that ignores the rule,
+    is never edited (the later passes used to lint every walked file with one configuration)."""
+    repo = _monorepo(tmp_path)  # a/blue.yml, b/blue.yml
+    (repo / "legacy").mkdir()
+    (repo / ".amlforge.toml").write_text('[tool.amlforge]\nextend-exclude = ["legacy/"]\n')
+    (repo / "b" / ".amlforge.toml").write_text('[tool.amlforge]\nignore = ["AML201"]\n')
+    for folder in ("a", "b", "legacy"):
+        (repo / folder / "blue.yml").write_text(BAD_SKU)
+    result = run_cli("lint", "--fix", ".", cwd=repo)
+    assert result.returncode in (0, 1) and "Fixed 1 finding" in result.stdout, result.stdout + result.stderr
+    assert (repo / "a" / "blue.yml").read_text() == DEPLOYMENT  # Standard_DS3_v9 -> Standard_DS3_v2
+    assert (repo / "b" / "blue.yml").read_text() == BAD_SKU and (repo / "legacy" / "blue.yml").read_text() == BAD_SKU
+
+
+def test_editor_documents_follow_the_exclusions(tmp_path: Path) -> None:
+    """The language server lints the open documents' project as `amlforge lint` walks it: a new,
+    unsaved file in .github/ is linted; an open file under extend-exclude is not."""
+    from amlforge.server.core import Session
+
+    repo = _dot_folder_repo(tmp_path)
+    (repo / ".amlforge.toml").write_text('[tool.amlforge]\nextend-exclude = ["legacy/"]\n')
+    (repo / "legacy").mkdir()
+    (repo / "legacy" / "blue.yml").write_text(BAD_SKU)
+    session = Session()
+    new_doc = repo / ".github" / "azureml" / "canary.yml"  # not saved yet
+    session.open(new_doc, BAD_SKU.replace("blue", "canary"))
+    session.open(repo / "legacy" / "blue.yml", BAD_SKU)
+    outcome = session.lint(new_doc)
+    assert outcome.error is None
+    assert [f.rule for f in outcome.findings.get(new_doc, []) if f.rule == "AML201"] == ["AML201"]
+    assert not outcome.findings.get(repo / "legacy" / "blue.yml")
+    assert not new_doc.exists()
+
+
 def test_show_settings_prints_the_default_exclude(tmp_path: Path) -> None:
     repo = _dot_folder_repo(tmp_path)
     out = run_cli("lint", "--show-settings", ".github/azureml/blue.yml", cwd=repo)

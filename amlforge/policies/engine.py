@@ -289,15 +289,19 @@ def lint_paths(paths: Sequence[Path | str], **options: Any) -> LintReport:
 
     Takes the keyword options of :func:`configure` (root, config_file, select, ignore, fail_on,
     profile, baseline, quota, overrides, variables, skip_unknown, policies, overlay, parameters) and
-    ``exclude`` (``--exclude`` patterns) and ``force_exclude``. With an ``overlay`` (the
-    self-check of ``amlforge generate``) the run is one project, as :func:`configure` makes it.
+    ``exclude`` (``--exclude`` patterns) and ``force_exclude``. An ``overlay`` of files (the
+    editor's documents, the passes of ``--fix``, standard input) is read in place of the disk in
+    the same walk, exclusions and projects; one that owns a given folder (the self-check of
+    ``amlforge generate``, whose output exists only in memory) makes the run one project, as
+    :func:`configure` makes it.
 
     Raises:
         UserInputError: a path does not exist, nothing to lint, a bad configuration or selector.
     """
     exclude = options.pop("exclude", ())
     force_exclude = options.pop("force_exclude", False)
-    if options.get("overlay") is not None:
+    overlay = options.get("overlay")
+    if overlay is not None and any(overlay.is_dir(p) for p in paths):
         return lint(*configure(paths, **options))
     from amlforge.policies.config import build_config
     from amlforge.policies.settings import Resolver
@@ -305,7 +309,7 @@ def lint_paths(paths: Sequence[Path | str], **options: Any) -> LintReport:
     resolver = Resolver(config_file=options.get("config_file"), root=options.get("root"), exclude=exclude,
                         force_exclude=force_exclude)
     given = [Path(p) for p in paths] or [Path(".")]
-    found = resolver.drop_generated(list(resolver.discover(given)))
+    found = resolver.drop_generated(list(resolver.discover(given, overlay)))
     skip_unknown = bool(options.get("skip_unknown"))
     if not found:  # nothing to lint is not a misuse: a warning and exit 0, as for one project
         from amlforge.policies.config import LintConfig
@@ -328,7 +332,7 @@ def lint_paths(paths: Sequence[Path | str], **options: Any) -> LintReport:
             folders={k: cfg.folder_of(k) for k in cfg.sources})
         load = LoadOptions(root=project_root, overrides=list(options.get("overrides", ())),
                            variables=dict(options.get("variables") or {}), profile=config.profile,
-                           skip_unknown=skip_unknown, files=files,
+                           skip_unknown=skip_unknown, files=files, overlay=overlay,
                            parameters=Path(options["parameters"]) if options.get("parameters") else None)
         reports.append(lint([p for p, _ in files], config, load))
     report = merge(reports)

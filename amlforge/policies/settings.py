@@ -27,10 +27,13 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlforge.errors import Location, UserInputError
 from amlforge.specs.files import DEFAULT_EXCLUDE
+
+if TYPE_CHECKING:
+    from amlforge.specs.overlay import Overlay
 
 CONFIG_FILES = (".amlforge.toml", "pyproject.toml")
 ROOT_MARKERS = (".git", "pyproject.toml", ".amlforge.toml", "amlforge.yaml", "amlforge.yml")
@@ -268,9 +271,11 @@ class Resolver:
 
     # -- discovery ------------------------------------------------------------------------------
 
-    def discover(self, paths: Sequence[Path]) -> Iterator[tuple[Path, bool]]:
+    def discover(self, paths: Sequence[Path], overlay: Overlay | None = None) -> Iterator[tuple[Path, bool]]:
         """Files a reader claims under ``paths`` (sorted within each folder) with whether each was
-        named explicitly; excluded folders are not entered.
+        named explicitly; excluded folders are not entered. With an ``overlay`` (the editor's
+        documents, the text ``--fix`` produced, standard input), its files count as on disk: an
+        unsaved new file below a walked folder is found unless excluded, a named one exists.
 
         Raises:
             UserInputError: a path does not exist.
@@ -292,9 +297,17 @@ class Resolver:
                     dirnames[:] = sorted(d for d in dirnames if not self.excluded(here / d, True))
                     found.extend(here / f for f in filenames if claimed(here / f)
                                  and not self.excluded(here / f, False))
+                if overlay is not None:
+                    on_disk = set(found)
+                    found.extend(p for p in overlay.files_under(absolute) if p not in on_disk and claimed(p)
+                                 and not self._walk_excludes(p, absolute))
                 for path in sorted(found):
                     yield _shown(given, absolute, path), False
             elif os.path.exists(absolute):  # False, not an error, for any OSError
+                if self.force_exclude and self._excluded_explicit(absolute):
+                    continue
+                yield given, True
+            elif overlay is not None and overlay.exists(absolute):  # in memory only
                 if self.force_exclude and self._excluded_explicit(absolute):
                     continue
                 yield given, True
@@ -304,6 +317,15 @@ class Resolver:
                 raise _broken_link(given)
             else:
                 raise UserInputError("no such file or directory", Location(str(given)), "check the path")
+
+    def _walk_excludes(self, path: Path, top: Path) -> bool:
+        """Whether a walk of ``top`` leaves out ``path``: a folder between them, or the file, is excluded."""
+        folder = top
+        for part in path.relative_to(top).parts[:-1]:
+            folder = folder / part
+            if self.excluded(folder, True):
+                return True
+        return self.excluded(path, False)
 
     def _excluded_explicit(self, path: Path) -> bool:
         """``--force-exclude``: a named file whose own name or any folder above it is excluded."""
