@@ -18,9 +18,11 @@ from amlforge.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, handle_erro
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Output format.")
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Project root (where .amlforge.toml or pyproject.toml is looked up).")
+              help="Project root of every file (default: for each file, the nearest folder with .git, "
+                   "pyproject.toml, .amlforge.toml or amlforge.yaml).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-              help="Configuration file (default: .amlforge.toml or pyproject.toml [tool.amlforge]).")
+              help="Configuration file for every file (default: for each file, the nearest .amlforge.toml or "
+                   "pyproject.toml with [tool.amlforge]).")
 @click.option("--live", is_flag=True,
               help="Read the Azure Machine Learning usages and limits per VM family from Azure instead of a quota "
                    "file (needs amlforge[azure] and credentials; see docs/azure.md).")
@@ -44,7 +46,10 @@ def command(paths: tuple[Path, ...], quota_file: Path | None, fmt: str, root: Pa
     Each managed deployment reserves ceil(1.2 x instance_count) x vCPUs of its VM family
     (the 20% upgrade reserve; some large GPU sizes are exempt). The table sums them across all
     endpoints and compares them with the quota file, and counts endpoints and deployments
-    against their limits. Exit codes: 0 within quota, 1 over a limit, 2 bad input.
+    against their limits. Files are grouped into projects as 'amlforge lint' groups them (the
+    nearest configuration and root of each file); projects whose configurations name different
+    quota files get a table each (JSON: {"tables": [...]}). Exit codes: 0 within quota, 1 over
+    a limit, 2 bad input.
 
     With --live --subscription ID --region R the per-family figures come from Azure (the
     Machine Learning usages API); --save FILE writes them in the quota file format for CI.
@@ -76,8 +81,8 @@ def command(paths: tuple[Path, ...], quota_file: Path | None, fmt: str, root: Pa
     finally:
         if live_file is not None:
             live_file.cleanup()
-    if live_file is not None:
-        run.table = live_file.relabel(run.table)
+    if live_file is not None:  # one set of figures for every project: one table
+        run.tables = [(roots, live_file.relabel(table)) for roots, table in run.tables]
         for note in live_file.notes(run.table):
             click.echo(f"note: {note}", err=True)
     for problem in run.problems:
@@ -85,10 +90,21 @@ def command(paths: tuple[Path, ...], quota_file: Path | None, fmt: str, root: Pa
         click.echo(f"{problem.location}: {label}: {problem.message} (not counted)", err=True)
     if run.problems:
         click.echo("  hint: run 'amlforge lint' on these files; the table leaves them out", err=True)
+    from amlforge.specs.loader import display_path
+
+    several = len(run.tables) > 1
     if fmt == "json":
-        click.echo(json.dumps(run.table.to_dict(), indent=2))
+        if several:
+            data = {"tables": [{"projects": [display_path(r) for r in roots], **table.to_dict()}
+                               for roots, table in run.tables], "over_quota": run.over}
+        else:
+            data = run.table.to_dict()
+        click.echo(json.dumps(data, indent=2))
     else:
-        click.echo(render_text(run.table), nl=False)
+        for i, (roots, table) in enumerate(run.tables):
+            if several:
+                click.echo(("\n" if i else "") + "Projects: " + ", ".join(display_path(r) for r in roots))
+            click.echo(render_text(table), nl=False)
     if run.fatal:
         sys.exit(EXIT_USAGE)
-    sys.exit(EXIT_FINDINGS if run.table.over else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if run.over else EXIT_OK)

@@ -394,9 +394,17 @@ def configure(
     overlay: Overlay | None = None,
     parameters: Path | None = None,
 ) -> tuple[list[Path], LintConfig, LoadOptions]:
-    """The paths, configuration and load options of a run, as :func:`lint_paths` builds them.
+    """The paths, configuration and load options of a run of ONE project: the root of the first
+    path (or ``root``) and its configuration (or ``config_file``) apply to every path.
 
-    ``amlforge review`` uses it to lint two trees with one configuration.
+    Only for runs that are one project by nature: the self-check of ``amlforge generate`` (its
+    output, in memory in an overlay that owns the output folder, is linted as part of the spec's
+    project with the spec's configuration, wherever it goes; :func:`lint_paths` sends such a run
+    here) and the catalog of ``amlforge rules``/``explain`` (the configuration of the working
+    directory). Everything that lints files the user names (lint, ``--fix``/``--diff``, standard
+    input, quota, review, the language server) groups them with
+    :class:`~amlforge.policies.settings.Resolver`, so that each file gets the configuration and
+    root nearest to it.
     """
     from amlforge.policies.config import build_config, load_config
     from amlforge.specs.loader import find_root

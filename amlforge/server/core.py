@@ -1,11 +1,12 @@
 """What the language server knows, without the protocol: lint with open documents, field docs, completions.
 
 The server is the same linter as ``amlforge lint``, not a second implementation: a document
-is linted by linting its whole project (root, configuration, suppressions and severities as
-``amlforge lint`` finds them) with the text of every open document laid over the saved state
-of the others (:class:`~amlforge.specs.overlay.Overlay`). Cross-file rules therefore see the
-editor's text of an open endpoint together with the saved deployments, and every open
-document of a project is linted again when one of them changes.
+is linted by linting the folder of its project root as ``amlforge lint FOLDER`` does (every
+file with the configuration and project root nearest to it, :mod:`amlforge.policies.settings`,
+so a sub-project below it keeps its own), with the text of every open document laid over the
+saved state of the others (:class:`~amlforge.specs.overlay.Overlay`). Cross-file rules
+therefore see the editor's text of an open endpoint together with the saved deployments, and
+every open document of a project is linted again when one of them changes.
 
 Positions here are amlforge's: 1-based lines, columns in characters. ``lsp.py`` converts them.
 """
@@ -22,7 +23,6 @@ from typing import Any
 from amlforge.errors import AmlforgeError, Location, UserInputError
 from amlforge.policies.registry import Finding, Severity
 
-_MARKERS = (".git", "pyproject.toml", ".amlforge.toml", "amlforge.yaml")
 
 #: Files the server lints (az-ml YAML, amlforge.yaml, conda files, pyproject/.amlforge.toml, score.py).
 LINTED_SUFFIXES = (".yml", ".yaml", ".py", ".toml")
@@ -53,23 +53,31 @@ class Session:
         """The project root of a document: the nearest folder above it with a project marker, as
         ``amlforge lint`` finds it; without one, the document's own folder (never the editor's
         working directory, which may be ``/`` or the home folder)."""
+        return self._root(path)[0]
+
+    def _root(self, path: Path) -> tuple[Path, bool]:
+        """(root, whether a project marker makes it one)."""
+        from amlforge.policies.settings import ROOT_MARKERS
+
         start = Path(_key(path)).parent
         for candidate in (start, *start.parents):
-            if any((candidate / m).exists() for m in _MARKERS):
-                return candidate
-        return start
+            if any((candidate / m).exists() for m in ROOT_MARKERS):
+                return candidate, True
+        return start, False
 
     def lint(self, path: Path) -> LintOutcome:
         """Lint the project of ``path`` with every open document's text; never raises for bad input."""
         from amlforge.policies.engine import lint_paths
         from amlforge.specs.overlay import Overlay
 
-        root = self.root_of(path)
+        root, marked = self._root(path)
         outcome = LintOutcome(root)
         open_here = {p: t for p, t in self.documents.items() if _below(p, root)}
         overlay = Overlay.of_files(open_here) if open_here else None
         try:
-            report = lint_paths([root], root=root, overlay=overlay, skip_unknown=True)
+            # each file's own configuration and root, as `amlforge lint ROOT` finds them; without
+            # a marker above, the document's folder (not the editor's working directory) is the root
+            report = lint_paths([root], root=None if marked else root, overlay=overlay, skip_unknown=True)
         except UserInputError as e:
             outcome.error = e
             return outcome

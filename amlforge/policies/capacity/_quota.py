@@ -14,7 +14,8 @@ Facts (see the reference, section 2):
 
 Kubernetes deployments run on their cluster and use no Azure ML VM quota, but they count as
 endpoints and deployments. Every deployment of the run is assumed to go to the one subscription
-and region the quota file describes.
+and region the quota file describes. ``amlforge quota`` groups files into projects as ``amlforge
+lint`` does, and sums the projects that share quota figures (:func:`quota_for_paths`).
 """
 
 from __future__ import annotations
@@ -308,41 +309,94 @@ def _build(project: Project) -> QuotaTable:
 
 @dataclass
 class QuotaRun:
-    """Result of :func:`quota_for_paths`: the table and the load problems met on the way."""
+    """Result of :func:`quota_for_paths`: one table per set of quota figures, and the load problems
+    met on the way.
 
-    table: QuotaTable
+    Attributes:
+        tables: (projects, table): the project roots whose deployments the table counts.
+        problems: Load problems of every project.
+    """
+
+    tables: list[tuple[list[Path], QuotaTable]]
     problems: list[LoadProblem]
 
     @property
     def fatal(self) -> list[LoadProblem]:
         return [p for p in self.problems if p.fatal]
 
+    @property
+    def table(self) -> QuotaTable:
+        """The table of a run with one set of quota figures (the first one otherwise)."""
+        return self.tables[0][1]
+
+    @property
+    def over(self) -> bool:
+        return any(table.over for _, table in self.tables)
+
 
 def quota_for_paths(paths: Sequence[Path | str], *, quota: Path | None = None, root: Path | None = None,
                     config_file: Path | None = None) -> QuotaRun:
-    """Load the az-ml YAML under ``paths`` and compute its quota table: the library side of ``amlforge quota``.
+    """Load the az-ml YAML under ``paths`` and compute the quota tables: the library side of ``amlforge quota``.
 
-    The quota file is ``quota``, else the ``quota`` key of the project configuration, else the
-    documented defaults.
+    Files are grouped into projects as ``amlforge lint`` groups them
+    (:class:`~amlforge.policies.settings.Resolver`: the nearest configuration and project root of
+    each file). A project's quota file is ``quota``, else the ``quota`` key of its configuration,
+    else the documented defaults. Projects with the same quota figures share one table, since
+    they draw on the same quota: with ``quota`` (or ``--live``) given, that is every project.
 
     Raises:
-        UserInputError: a path does not exist, holds nothing to read, or the quota file is invalid.
+        UserInputError: a path does not exist, holds nothing to read, or a quota file is invalid.
     """
-    from amlforge.policies.config import build_config, load_config
-    from amlforge.specs.loader import LoadOptions, find_root, load_project
+    import os
+
+    from amlforge.policies.config import build_config
+    from amlforge.policies.settings import Resolver
+    from amlforge.specs.loader import LoadOptions, load_project
+    from amlforge.specs.project import Project
     from amlforge.specs.quota import load_quota
 
+    resolver = Resolver(config_file=config_file, root=root)
     given = [Path(p) for p in paths] or [Path(".")]
-    project_root = Path(root) if root else find_root(given)
-    table, source = load_config(project_root, config_file)
-    base_dir = Path(source).parent if source else project_root
-    config = build_config(table, source, quota=quota, base_dir=base_dir)
-    result = load_project(given, LoadOptions(root=project_root, profile=config.profile))
-    project = result.project
-    project.options.update(config.options)
-    if config.quota_file is not None:
-        project.quota = load_quota(config.quota_file)
-    return QuotaRun(quota_table(project), result.problems)
+    found = resolver.drop_generated(list(resolver.discover(given)))
+    by_figures: dict[Path | None, list[Project]] = {}
+    problems: list[LoadProblem] = []
+    options: dict[Path | None, dict[str, Any]] = {}
+    shown: dict[Path | None, Path | None] = {}  # the quota file as the user or configuration wrote it
+    for (project_root, _), files in resolver.group(found).items():
+        cfg = resolver.config_for(Path(os.path.abspath(files[0][0])).parent)
+        config = build_config(cfg.table, cfg.display, quota=quota, base_dir=cfg.path.parent if cfg.path else project_root,
+                              folders={k: cfg.folder_of(k) for k in cfg.sources})
+        result = load_project([p for p, _ in files], LoadOptions(root=project_root, profile=config.profile, files=files))
+        problems.extend(result.problems)
+        figures = Path(os.path.abspath(config.quota_file)) if config.quota_file is not None else None
+        by_figures.setdefault(figures, []).append(result.project)
+        shown.setdefault(figures, config.quota_file)
+        options.setdefault(figures, {}).update(config.options)
+    if not problems and not any(p.documents for group in by_figures.values() for p in group):
+        load_project(given, LoadOptions(root=root))  # raises what it says for nothing to read
+    tables = []
+    for figures, projects in by_figures.items():
+        project = projects[0] if len(projects) == 1 else _together(projects)
+        project.options.update(options[figures])
+        if figures is not None:
+            project.quota = load_quota(shown[figures])
+        tables.append(([p.root for p in projects], quota_table(project)))
+    return QuotaRun(tables, problems)
+
+
+def _together(projects: list[Project]) -> Project:
+    """One project holding the documents of ``projects`` (that draw on the same quota)."""
+    from amlforge.specs.project import Project
+
+    out = Project(root=projects[0].root, profile=projects[0].profile)
+    for p in projects:
+        out.documents.extend(p.documents)
+        out.endpoints.extend(p.endpoints)
+        out.deployments.extend(p.deployments)
+        out.environments.extend(p.environments)
+        out.models.extend(p.models)
+        out.instance_types.extend(p.instance_types)
+    return out
 
 
 def _columns(rows: list[tuple[str, ...]], indent: str = "") -> list[str]:
