@@ -7,23 +7,31 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test fuzz bench docs snapshots clean constraints
 
 # The test environment: amlforge with every extra the tests need, at the versions of
-# constraints.txt (a pip freeze of this environment), so that `make test` is reproducible while
-# the package itself pins nothing exactly. `make constraints` refreshes it.
+# constraints.txt (a pip freeze of this environment, with the pins of Python 3.10 marked where
+# they differ: it installs on 3.10-3.13), so that `make test` is reproducible while the package
+# itself pins nothing exactly. `make constraints` refreshes it.
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,lock,azure]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
-## constraints: re-resolve the test environment from pyproject.toml alone and record it
+## constraints: re-resolve the test environment from pyproject.toml alone and record it: the freeze of
+## $(PYTHON) (3.11, for 3.11 and later) and, marked python_version == "3.10", the pins that differ
+## on $(PYTHON310), where some of the newest releases do not install (tools/constraints.py)
+PYTHON310 ?= python3.10
 constraints:
-	rm -rf $(VENV)-constraints
+	rm -rf $(VENV)-constraints $(VENV)-constraints-3.10
 	$(PYTHON) -m venv $(VENV)-constraints
-	$(VENV)-constraints/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)-constraints/bin/python -m pip install --quiet '.[test,lock,azure]'
-	{ echo "# pip freeze of the test environment ('make constraints'); 'make' installs with -c constraints.txt"; \
-	  $(VENV)-constraints/bin/python -m pip freeze --exclude amlforge; } > constraints.txt
-	rm -rf $(VENV)-constraints
+	$(PYTHON310) -m venv $(VENV)-constraints-3.10
+	set -e; for v in $(VENV)-constraints $(VENV)-constraints-3.10; do \
+	  $$v/bin/python -m pip install --quiet --upgrade pip; \
+	  $$v/bin/python -m pip install --quiet '.[test,lock,azure]'; \
+	  $$v/bin/python -m pip freeze --exclude amlforge > $$v/freeze.txt; \
+	done
+	$(PYTHON) tools/constraints.py "$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')=$(VENV)-constraints/freeze.txt" \
+	  "3.10=$(VENV)-constraints-3.10/freeze.txt" > constraints.txt
+	rm -rf $(VENV)-constraints $(VENV)-constraints-3.10
 
 ## demo: lint every shipped example (the broken one makes this exit 1 on purpose)
 ## Before that, generate all artifacts of each example with an amlforge.yaml into a temporary

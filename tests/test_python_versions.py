@@ -3,8 +3,10 @@ Python 3.10-3.13 on this machine (pyenv's, and the one running the tests) with i
 dependencies only, and lint, generate and rules work there on a shipped example.
 
 The wheel is built once; each interpreter installs it with pip from the shared pip cache, with
-no constraints (as a user installs it). The interpreters used (and the supported versions not found)
-are written to the terminal, so nothing is skipped silently.
+``-c constraints.txt``, as ``make test`` installs the test environment: the file's pins (with
+those of Python 3.10 marked where they differ) must hold on every supported version. The
+interpreters used (and the supported versions not found) are written to the terminal, so nothing
+is skipped silently.
 """
 
 from __future__ import annotations
@@ -78,6 +80,44 @@ def _run(*args: str | Path, cwd: Path | None = None, timeout: float = 600) -> su
     return subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
+def _off_pin(freeze: str, version: str) -> list[str]:
+    """Distributions of a ``pip freeze`` (lower-cased) at another version than constraints.txt pins for ``version``."""
+    from packaging.requirements import Requirement
+
+    major, minor = version.split(".")
+    env = {"python_version": version, "python_full_version": f"{major}.{minor}.0"}
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate(env):
+                pins[re.sub(r"[-_.]+", "-", req.name).lower()] = str(req.specifier).removeprefix("==")
+    off = []
+    for line in freeze.splitlines():
+        name, sep, installed = line.partition("==")
+        key = re.sub(r"[-_.]+", "-", name.strip())
+        if sep and key in pins and pins[key] != installed.strip():
+            off.append(f"{name}=={installed} (pinned {pins[key]})")
+    return off
+
+
+def test_constraints_pin_each_package_once_per_python() -> None:
+    """constraints.txt pins every package at most once for each of 3.10-3.13 (no two lines whose
+    markers both hold), and pins for 3.10 the backports that only 3.10 installs. Whether the pins
+    install is the wheel test below (core) and `make test` (everything)."""
+    from packaging.requirements import Requirement
+
+    reqs = [Requirement(ln) for ln in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+            if ln.strip() and not ln.lstrip().startswith("#")]
+    assert reqs and all(str(r.specifier).startswith("==") for r in reqs)
+    for version in SUPPORTED:
+        env = {"python_version": version, "python_full_version": f"{version}.0"}
+        held = [re.sub(r"[-_.]+", "-", r.name).lower() for r in reqs if r.marker is None or r.marker.evaluate(env)]
+        assert len(held) == len(set(held)), f"{version}: a package pinned twice"
+        backports = {"tomli", "exceptiongroup"} & set(held)
+        assert backports == ({"tomli", "exceptiongroup"} if version == "3.10" else set()), version
+
+
 def test_wheel_on_every_supported_python(tmp_path: Path, pytestconfig: pytest.Config) -> None:
     found = interpreters()
     missing = [v for v in SUPPORTED if v not in found]
@@ -109,9 +149,9 @@ def test_wheel_on_every_supported_python(tmp_path: Path, pytestconfig: pytest.Co
         venv = tmp_path / f"venv-{version}"
         steps = [
             (python, "-m", "venv", venv),
-            # as a user installs it: no constraints (constraints.txt is a 3.11 freeze; some of its
-            # pins, e.g. rpds-py, have no 3.10 release)
-            (venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel),
+            # with the pins of the test environment, which hold on 3.10 too (its own pins are marked)
+            (venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "-c", ROOT / "constraints.txt", wheel),
         ]
         for step in steps:
             done = _run(*step)
@@ -142,4 +182,7 @@ def test_wheel_on_every_supported_python(tmp_path: Path, pytestconfig: pytest.Co
                 failures.append(f"{version}: the core install pulled an extra: {freeze}")
             if version == "3.10" and "tomli==" not in freeze:
                 failures.append(f"{version}: tomli is not installed on 3.10")
+            off = _off_pin(freeze, version)
+            if off:
+                failures.append(f"{version}: installed at other versions than constraints.txt pins: {off}")
     assert not failures, "\n".join(failures)
