@@ -150,3 +150,27 @@ def test_quota_of_one_project_prints_one_table_as_before(tmp_path: Path) -> None
     data = json.loads(result.stdout)
     assert "tables" not in data and data["over_quota"] is True
     assert not run_cli("quota", "b", cwd=repo).stdout.startswith("Projects:")
+
+
+@pytest.mark.parametrize("order", [("a", "b"), ("b", "a")])
+def test_review_compares_each_project_with_its_own_configuration(tmp_path: Path, order: tuple[str, str]) -> None:
+    from tests.review._repo import Repo
+
+    repo = Repo(tmp_path / "mono")
+    for name, select in (("a", '["AML201", "AML107"]'), ("b", '["AML107"]')):
+        repo.write(f"{name}/.amlforge.toml", f"[tool.amlforge]\nselect = {select}\n")
+        repo.write(f"{name}/src/score.py", SCORE)
+        repo.write(f"{name}/blue.yml", DEPLOYMENT.format(endpoint=f"{name}-endpoint", count=1)
+                   .replace("Standard_DS3_v9", "Standard_DS3_v2"))
+    repo.commit("two projects")
+    for name in ("a", "b"):  # the same SKU typo in both
+        repo.write(f"{name}/blue.yml", DEPLOYMENT.format(endpoint=f"{name}-endpoint", count=1))
+    result = run_cli("review", "--base", "main", *order, "--format", "json", cwd=repo.path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    # a/ selects AML201: new there; b/ does not look at it; no AML107: each ./src is in its own project
+    assert [(f["rule"], f["path"]) for f in data["new"]] == [("AML201", "a/blue.yml")]
+    assert data["fixed"] == [] and data["risky"] == []
+    # b/ alone: nothing new at its fail level
+    alone = run_cli("review", "--base", "main", "b", "--format", "json", cwd=repo.path)
+    assert alone.returncode == 0 and json.loads(alone.stdout)["new"] == [], alone.stdout + alone.stderr

@@ -4,7 +4,9 @@
    (:mod:`amlforge.integrations.git`; nothing in the repository changes).
 2. Export the project's folder at that commit into a temporary folder (``git archive``).
 3. Lint the base, then the work tree, with **one** configuration: the one under review
-   (``[tool.amlforge]``, packs, profile, quota figures, options). The work tree is linted inside
+   (``[tool.amlforge]``, packs, profile, quota figures, options). Files are grouped into
+   projects as ``amlforge lint`` groups them (the nearest configuration and root of each file
+   in the work tree); each project is exported, linted and compared on its own. The work tree is linted inside
    :func:`~amlforge.policies.review._context.reviewing`, so the review rules (AML8xx) compare it
    with the base and report risky changes.
 4. Compare the two sets of lint findings by rule, file and message (not line numbers, like a
@@ -29,7 +31,7 @@ from typing import Any
 
 from amlforge.errors import Location, UserInputError
 from amlforge.integrations import git
-from amlforge.policies.engine import LintReport, configure, lint
+from amlforge.policies.engine import LintReport, lint
 from amlforge.policies.registry import load_catalog
 from amlforge.policies.registry import Finding, Registry, Severity
 from amlforge.specs.project import Project
@@ -52,6 +54,8 @@ class ReviewReport:
     fail_on: Severity
     files: int = 0
     registry: Registry | None = field(default=None, repr=False)
+    #: The exit code of the projects' own fail levels, when the review spans several projects.
+    floor: int = 0
 
     @property
     def findings(self) -> list[Finding]:
@@ -64,7 +68,7 @@ class ReviewReport:
         does not parse is one, as in ``amlforge lint``)."""
         if any(f.fatal or f.severity.rank >= self.fail_on.rank for f in self.new + self.risky):
             return 1
-        return 0
+        return self.floor
 
     @property
     def failing(self) -> bool:
@@ -178,14 +182,74 @@ def review_paths(
     Raises:
         UserInputError: not a git repository, an unknown reference, bad configuration or policy pack.
     """
+    from amlforge.policies.config import build_config
+    from amlforge.policies.engine import merge
     from amlforge.policies.review._context import ReviewContext, reviewing
+    from amlforge.policies.settings import Resolver
+    from amlforge.specs.loader import LoadOptions
 
     load_catalog()  # every area, the review rules included (lint alone skips them)
-    given, config, load = configure(paths, root=root, config_file=config_file, select=select, ignore=ignore,
-                                    fail_on=fail_on, profile=profile, quota=quota, overrides=overrides,
-                                    variables=variables, policies=policies)
-    config.options.update(options or {})
-    head_root = Path(os.path.abspath(load.root or "."))
+    # the files grouped into projects as `amlforge lint` groups them: each with the nearest
+    # configuration and root of the work tree (the configuration under review)
+    resolver = Resolver(config_file=config_file, root=root)
+    given = [Path(p) for p in paths] or [Path(".")]
+    found = resolver.drop_generated(list(resolver.discover(given)))
+    groups = resolver.group(found)
+    if not groups:  # nothing to lint in the work tree: the project of the first path (its base may have some)
+        first = Path(os.path.abspath(given[0]))
+        folder = first if first.is_dir() else first.parent
+        groups = {(resolver.root_for(folder), resolver.config_for(folder).path): []}
+    parts: list[_Part] = []
+    with tempfile.TemporaryDirectory(prefix="amlforge-review-") as scratch:
+        for number, ((project_root, _), files) in enumerate(groups.items()):
+            cfg = resolver.config_for(Path(os.path.abspath(files[0][0])).parent if files else project_root)
+            config = build_config(cfg.table, cfg.display, select=list(select), ignore=list(ignore), fail_on=fail_on,
+                                  profile=profile, quota=quota,
+                                  base_dir=cfg.path.parent if cfg.path else project_root, policies=list(policies),
+                                  folders={k: cfg.folder_of(k) for k in cfg.sources})
+            config.options.update(options or {})
+            load = LoadOptions(root=project_root, overrides=list(overrides), variables=dict(variables or {}),
+                               profile=config.profile)
+            tmp = Path(os.path.realpath(scratch)) / str(number)
+            tmp.mkdir()
+            parts.append(_review_project(given, files, config, load, base, tmp, ReviewContext, reviewing))
+    head_report = merge([p.head for p in parts])
+    bases = [p.base for p in parts if p.base is not None]
+    base_report = merge(bases) if bases else None
+    fail = max((p.config.fail_on for p in parts), key=lambda sev: sev.rank)  # the floor carries the stricter ones
+    review = ReviewReport(base, parts[0].commit[:12], head_report, base_report,
+                          sorted((f for p in parts for f in p.new), key=Finding.sort_key),
+                          sorted((f for p in parts for f in p.fixed), key=Finding.sort_key),
+                          sorted((f for p in parts for f in p.unchanged), key=Finding.sort_key),
+                          sorted((f for p in parts for f in p.risky), key=Finding.sort_key),
+                          fail, head_report.files, head_report.registry)
+    review.floor = max(_exit_code(p.new, p.risky, p.config.fail_on) for p in parts)
+    return review
+
+
+@dataclass
+class _Part:
+    """The review of one project (one root and configuration) of the run."""
+
+    config: Any
+    commit: str
+    head: LintReport
+    base: LintReport | None
+    new: list[Finding]
+    fixed: list[Finding]
+    unchanged: list[Finding]
+    risky: list[Finding]
+
+
+def _exit_code(new: list[Finding], risky: list[Finding], fail_on: Severity) -> int:
+    return 1 if any(f.fatal or f.severity.rank >= fail_on.rank for f in new + risky) else 0
+
+
+def _review_project(given: list[Path], files: list[tuple[Path, bool]], config: Any, load: Any, base: str, tmp: Path,
+                    context: Any, reviewing: Any) -> _Part:
+    """Lint the files of one project at ``base`` (exported into ``tmp``) and in the work tree, with
+    the work tree's configuration, and compare."""
+    head_root = Path(os.path.abspath(load.root))
     top = git.toplevel(head_root)
     commit = git.resolve(base, top)
     real_root = Path(os.path.realpath(head_root))
@@ -194,29 +258,30 @@ def review_paths(
                              f"review paths inside {top}")
     rel_root = real_root.relative_to(top).as_posix() if real_root != top else "."
     renames = git.renames(commit, top, [rel_root])
-    with tempfile.TemporaryDirectory(prefix="amlforge-review-") as scratch:
-        tmp = Path(os.path.realpath(scratch))
-        exported = git.export(commit, top, tmp, [rel_root])
-        base_root = tmp / rel_root if rel_root != "." else tmp
-        base_given = []
-        for p in given:
-            real = Path(os.path.realpath(os.path.abspath(p)))
-            if real != top and top not in real.parents:
-                raise UserInputError("path is outside the git repository", Location(str(p)),
-                                     f"review paths inside {top}")
-            mapped = tmp / real.relative_to(top) if real != top else tmp
-            if mapped.exists():
-                base_given.append(mapped)
-        base_report = _lint_base(base_given, config, dataclasses.replace(load, root=base_root)) if exported else None
-        base_project = base_report.project if base_report is not None else None
-        if base_project is None:
-            base_project = _empty_project(base_root, config)
-        with reviewing(ReviewContext(base_project, base)):
-            head_report = lint(given, config, load)
-        mapper = _Mapper(tmp, top, head_root, renames)
-        registry = head_report.registry
-        head_all = [mapper.finding(f) for f in head_report.findings]
-        base_all = [mapper.finding(f) for f in base_report.findings] if base_report is not None else []
+    exported = git.export(commit, top, tmp, [rel_root])
+    base_root = tmp / rel_root if rel_root != "." else tmp
+    base_given = []
+    for p in given:  # what was named, at the base: below this project, or the whole project when named above it
+        real = Path(os.path.realpath(os.path.abspath(p)))
+        if real != top and top not in real.parents:
+            raise UserInputError("path is outside the git repository", Location(str(p)), f"review paths inside {top}")
+        if real != real_root and real_root not in real.parents:
+            if real not in real_root.parents:
+                continue  # another project of the run
+            real = real_root
+        mapped = tmp / real.relative_to(top) if real != top else tmp
+        if mapped.exists() and mapped not in base_given:
+            base_given.append(mapped)
+    base_report = _lint_base(base_given, config, dataclasses.replace(load, root=base_root)) if exported else None
+    base_project = base_report.project if base_report is not None else None
+    if base_project is None:
+        base_project = _empty_project(base_root, config)
+    with reviewing(context(base_project, base)):
+        head_report = lint([p for p, _ in files], config, dataclasses.replace(load, files=files))
+    mapper = _Mapper(tmp, top, head_root, renames)
+    registry = head_report.registry
+    head_all = [mapper.finding(f) for f in head_report.findings]
+    base_all = [mapper.finding(f) for f in base_report.findings] if base_report is not None else []
 
     def area(f: Finding) -> str:
         r = registry.get(f.rule) if registry is not None else None
@@ -225,8 +290,7 @@ def review_paths(
     risky = [f for f in head_all if area(f) == REVIEW_AREA]
     linted = [f for f in head_all if area(f) != REVIEW_AREA]
     new, fixed, unchanged = compare([f for f in base_all if area(f) != REVIEW_AREA], linted)
-    return ReviewReport(base, commit[:12], head_report, base_report, new, fixed, unchanged, risky,
-                        config.fail_on, head_report.files, registry)
+    return _Part(config, commit, head_report, base_report, new, fixed, unchanged, risky)
 
 
 def _lint_base(given: list[Path], config: Any, load: Any) -> LintReport | None:
