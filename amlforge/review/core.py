@@ -184,7 +184,6 @@ def review_paths(
     """
     from amlforge.policies.config import build_config
     from amlforge.policies.engine import merge
-    from amlforge.policies.review._context import ReviewContext, reviewing
     from amlforge.policies.settings import Resolver
     from amlforge.specs.loader import LoadOptions
 
@@ -212,7 +211,7 @@ def review_paths(
                                profile=config.profile)
             tmp = Path(os.path.realpath(scratch)) / str(number)
             tmp.mkdir()
-            parts.append(_review_project(given, files, config, load, base, tmp, ReviewContext, reviewing))
+            parts.append(_review_project(given, files, config, load, base, tmp))
     head_report = merge([p.head for p in parts])
     bases = [p.base for p in parts if p.base is not None]
     base_report = merge(bases) if bases else None
@@ -245,10 +244,12 @@ def _exit_code(new: list[Finding], risky: list[Finding], fail_on: Severity) -> i
     return 1 if any(f.fatal or f.severity.rank >= fail_on.rank for f in new + risky) else 0
 
 
-def _review_project(given: list[Path], files: list[tuple[Path, bool]], config: Any, load: Any, base: str, tmp: Path,
-                    context: Any, reviewing: Any) -> _Part:
+def _review_project(given: list[Path], files: list[tuple[Path, bool]], config: Any, load: Any, base: str,
+                    tmp: Path) -> _Part:
     """Lint the files of one project at ``base`` (exported into ``tmp``) and in the work tree, with
     the work tree's configuration, and compare."""
+    from amlforge.policies.review._context import ReviewContext, reviewing
+
     head_root = Path(os.path.abspath(load.root))
     top = git.toplevel(head_root)
     commit = git.resolve(base, top)
@@ -276,7 +277,7 @@ def _review_project(given: list[Path], files: list[tuple[Path, bool]], config: A
     base_project = base_report.project if base_report is not None else None
     if base_project is None:
         base_project = _empty_project(base_root, config)
-    with reviewing(context(base_project, base)):
+    with reviewing(ReviewContext(base_project, base)):
         head_report = lint([p for p, _ in files], config, dataclasses.replace(load, files=files))
     mapper = _Mapper(tmp, top, head_root, renames)
     registry = head_report.registry
