@@ -244,16 +244,17 @@ async def test_bad_input_never_stops_the_server(client: LanguageClient, project:
 @pytest.mark.asyncio
 async def test_a_sub_project_keeps_its_own_configuration_and_root(client: LanguageClient, project: Path) -> None:
     """Issue 14: a folder with its own .amlforge.toml below the open document's project is linted
-    as `amlforge lint` lints it: its files with its configuration and root, not the project's."""
+    as `amlforge lint` lints it: its files with its configuration and its own root."""
     svc = project / "svc"
-    (svc / "src").mkdir(parents=True)
-    (svc / "src" / "score.py").write_text("def init():\n    pass\n\n\ndef run(raw):\n    return raw\n")
+    (project / "shared" / "src").mkdir(parents=True)
+    (project / "shared" / "src" / "score.py").write_text("def init():\n    pass\n\n\ndef run(raw):\n    return raw\n")
+    svc.mkdir()
     (svc / ".amlforge.toml").write_text('[tool.amlforge]\nignore = ["AML202"]\n[tool.amlforge.severity]\n'
                                         'AML201 = "info"\n')
     (svc / "endpoint.yml").write_text(ENDPOINT.replace("my-endpoint", "svc-endpoint")
                                       .replace("  blue: 70\n  green: 30\n", "  blue: 100\n"))
     (svc / "blue.yml").write_text(BLUE.replace("my-endpoint", "svc-endpoint").replace("Standard_F4s_v2", "Standard_F4s_v9")
-                                  + "code_configuration:\n  code: ./src\n  scoring_script: score.py\n")
+                                  + "code_configuration:\n  code: ../shared/src\n  scoring_script: score.py\n")
     await open_doc(client, project, "blue.yml")
     sub = uri(project, "svc/blue.yml")
     for _ in range(500):  # published right after the document itself
@@ -261,11 +262,11 @@ async def test_a_sub_project_keeps_its_own_configuration_and_root(client: Langua
             break
         await asyncio.sleep(0.02)
     published = sorted((str(d.code), d.severity) for d in client.diagnostics.get(sub, []))
-    # svc's severity applies (info, not the catalog's error); no duplicate of the project's blue
-    # deployment, no AML107 for ./src: svc is its own project
-    assert published == [("AML201", types.DiagnosticSeverity.Information)]
-    # and the same as `amlforge lint` of the whole folder says about that file
+    # svc's severity applies (info, not the catalog's error), and svc is its own project root:
+    # ../shared/src leaves it (AML107), as `amlforge lint` says
+    assert published == [("AML107", types.DiagnosticSeverity.Error), ("AML201", types.DiagnosticSeverity.Information)]
     shown = subprocess.run([sys.executable, "-m", "amlforge", "lint", ".", "--format", "json"], cwd=project,
                            capture_output=True, text=True, timeout=120)
-    cli = [(f["rule"], f["severity"]) for f in json.loads(shown.stdout) if f["path"].replace("\\", "/") == "svc/blue.yml"]
-    assert cli == [("AML201", "info")]
+    cli = sorted((f["rule"], f["severity"]) for f in json.loads(shown.stdout)
+                 if f["path"].replace("\\", "/") == "svc/blue.yml")
+    assert cli == [("AML107", "error"), ("AML201", "info")]
