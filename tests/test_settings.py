@@ -370,3 +370,32 @@ def test_extend_cycle_is_an_error(tmp_path: Path) -> None:
             lint_paths([tmp_path])
         finally:
             os.chdir(old)
+
+
+def test_a_named_folder_without_markers_is_one_project_wherever_the_working_directory_is(tmp_path: Path) -> None:
+    """Without .git, pyproject.toml or .amlforge.toml, a folder named on the command line that is
+    not below the working directory is one project: its environment/ subfolder belongs with the
+    deployment beside it (each folder was its own project, so the deployment's environment was
+    never found and AML403 was silent)."""
+    pkg = tmp_path / "pkg"
+    (pkg / "environment").mkdir(parents=True)
+    (pkg / "src").mkdir()
+    (pkg / "src" / "score.py").write_text("def init():\n    pass\n\n\ndef run(raw):\n    return raw\n")
+    (pkg / "environment" / "env.yml").write_text(
+        "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\nname: base-env\n"
+        "image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20260715.v1\nconda_file: conda.yaml\n")
+    (pkg / "environment" / "conda.yaml").write_text("dependencies:\n  - python=3.12\n  - pip=25.1.1\n")
+    (pkg / "deployment.yml").write_text(
+        "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json\n"
+        "name: blue\nendpoint_name: my-endpoint\nmodel: azureml:m:1\nenvironment: azureml:base-env@latest\n"
+        "code_configuration:\n  code: src\n  scoring_script: score.py\ninstance_type: Standard_F4s_v2\n"
+        "instance_count: 3\n")
+    assert Path.cwd() not in pkg.parents
+    resolver = Resolver()
+    groups = resolver.group(list(resolver.discover([pkg])))
+    assert [root for root, _ in groups] == [pkg], groups
+    for args in ([str(pkg)], [str(pkg / "deployment.yml"), str(pkg / "environment" / "env.yml")]):
+        run = run_cli("lint", *args)
+        assert "env.yml:4:13: error AML403" in run.stdout, run.stdout
+    shown = run_cli("lint", "--show-settings", str(pkg / "deployment.yml")).stdout
+    assert "(no marker found: the folder named)" in shown, shown

@@ -169,6 +169,9 @@ class Resolver:
         self._patterns: dict[Path | None, list[_Pattern]] = {}
         self._manifests: dict[Path, tuple[Path | None, frozenset[str]]] = {}
         self._cwd = Path.cwd()
+        #: The folders named on the command line (a named file's folder): without a root marker,
+        #: the outermost one that holds a file is its project (see :meth:`root_for`).
+        self._anchors: list[Path] = []
 
     # -- configuration and root ------------------------------------------------------------
 
@@ -196,7 +199,10 @@ class Resolver:
         return found
 
     def root_for(self, folder: Path) -> Path:
-        """The project root of files in ``folder`` (absolute)."""
+        """The project root of files in ``folder`` (absolute): the nearest folder with a root
+        marker; without one, the working directory when the files are below it, else the
+        outermost folder named on the command line that holds them (so that a named folder's
+        ``environment/`` and ``deploy/`` files are one project), else ``folder`` itself."""
         if self.fixed_root is not None:
             return self.fixed_root
         if folder not in self._roots:
@@ -205,8 +211,11 @@ class Resolver:
                 if any((candidate / m).exists() for m in ROOT_MARKERS):
                     root = candidate
                     break
-            if root is None:  # no marker: the working directory when the file is below it
-                root = self._cwd if (folder == self._cwd or self._cwd in folder.parents) else folder
+            if root is None and (folder == self._cwd or self._cwd in folder.parents):
+                root = self._cwd
+            if root is None:
+                holding = [a for a in self._anchors if a == folder or a in folder.parents]
+                root = min(holding, key=lambda a: len(a.parts)) if holding else folder
             self._roots[folder] = root
         return self._roots[folder]
 
@@ -290,6 +299,9 @@ class Resolver:
                 raise UserInputError(problem, Location(str(given), 1, 1),
                                      "shorten the path: a file name may have at most 255 bytes")
             absolute = Path(os.path.abspath(given))
+            named_folder = os.path.isdir(absolute) or overlay is not None and overlay.is_dir(absolute)
+            self._anchors.append(absolute if named_folder else absolute.parent)
+            self._roots.clear()  # roots found before this anchor was known may change
             if os.path.isdir(absolute):
                 found = []
                 for dirpath, dirnames, filenames in os.walk(absolute):
@@ -399,7 +411,8 @@ def describe(path: Path, *, root: Path | None = None, config_file: Path | None =
     else:
         marker = next((m for m in ROOT_MARKERS if (project_root / m).exists()), None)
         lines.append(f"project root: {display(project_root)}  "
-                     + (f"(nearest folder with {marker})" if marker else "(no marker found: the working directory)"))
+                     + (f"(nearest folder with {marker})" if marker else "(no marker found: the working directory)"
+                        if project_root == resolver._cwd else "(no marker found: the folder named)"))
     if config_file is not None:
         lines.append(f"configuration: {cfg.display}  (--config)")
     else:
