@@ -280,6 +280,9 @@ def test_generated_output_is_linted_through_its_spec(tmp_path: Path) -> None:
     assert out_files
     walked = lint_paths([tmp_path])
     assert walked.files == 1 and {Path(f.location.file).name for f in walked.findings} == {"amlforge.yaml"}
+    # the manifest itself (walked now that dot-files are) is amlforge's record, not an input
+    assert (project / "out" / ".amlforge-generated.json").is_file()
+    assert not [shown for shown, _ in walked.skipped if shown.endswith(".amlforge-generated.json")]
     assert lint_paths([project / "out"]).files == len(out_files)
     spec = project / "amlforge.yaml"
     assert lint_paths([spec, *out_files], force_exclude=True, skip_unknown=True).files == 1

@@ -307,7 +307,8 @@ class Resolver:
                 for dirpath, dirnames, filenames in os.walk(absolute):
                     here = Path(dirpath)
                     dirnames[:] = sorted(d for d in dirnames if not self.excluded(here / d, True))
-                    found.extend(here / f for f in filenames if claimed(here / f)
+                    # amlforge's own record of generated files is no input (the ARM reader claims .json)
+                    found.extend(here / f for f in filenames if f != GENERATED_MANIFEST and claimed(here / f)
                                  and not self.excluded(here / f, False))
                 if overlay is not None:
                     on_disk = set(found)

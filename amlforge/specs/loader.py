@@ -97,7 +97,7 @@ def discover(paths: Sequence[Path], overlay: Overlay | None = None) -> Iterator[
             found = []
             for dirpath, dirnames, filenames in os.walk(given):
                 dirnames[:] = sorted(d for d in dirnames if d not in DEFAULT_EXCLUDE)
-                found.extend(path for f in filenames if claimed(path := Path(dirpath, f)))
+                found.extend(path for f in filenames if f != GENERATED_MANIFEST and claimed(path := Path(dirpath, f)))
             if overlay is not None:  # files that exist only in memory (an editor's new, unsaved file)
                 on_disk = {Path(os.path.abspath(p)) for p in found}
                 found.extend(p for p in overlay.files_under(given) if claimed(p) and p not in on_disk
