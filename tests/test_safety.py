@@ -143,6 +143,19 @@ def test_fifos_and_devices_are_never_read(project: Path) -> None:
     assert proc.returncode == 1 and b"is a FIFO" in out_bytes, out_bytes
 
 
+@pytest.mark.parametrize("suffix", [".json", ".bicep", ".tf", ".py", ".ipynb", ".yaml", ".bicepparam"])
+def test_a_fifo_of_any_form_beside_templates_is_never_opened(suffix: str, tmp_path: Path) -> None:
+    """A FIFO named like a source of any reader, in a walked folder beside an ARM and a Bicep
+    template: once a hang for *.json (the ARM reader sniffed it with open()) and *.bicep (the
+    Bicep reader read its siblings to find module callers)."""
+    fixtures = Path(__file__).resolve().parent / "readers" / "fixtures"
+    shutil.copytree(fixtures / "arm", tmp_path / "infra")
+    shutil.copytree(fixtures / "bicep", tmp_path / "infra", dirs_exist_ok=True)
+    os.mkfifo(tmp_path / "infra" / f"fifo{suffix}")
+    out = safe(amlforge("lint", "infra", cwd=tmp_path, timeout=60))
+    assert "infra/main.bicep:" in out and "infra/endpoint.json:" in out, out
+
+
 def test_user_files_are_read_bounded(tmp_path: Path) -> None:
     from amlforge.errors import UserInputError
     from amlforge.specs.files import read_user_bytes

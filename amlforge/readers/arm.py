@@ -30,6 +30,7 @@ from amlforge.errors import Location, UserInputError
 from amlforge.readers.arm_expr import ArmSyntaxError, ResourceId, Scope, evaluate, is_expression
 from amlforge.readers.base import LoadOptions, LoadProblem, ReadResult, Reader, Unknown
 from amlforge.readers.jsonpos import JsonPositions, parse_json
+from amlforge.specs.files import is_regular_file
 from amlforge.specs.project import Document
 from amlforge.specs.source import SourceMap, read_text
 
@@ -678,6 +679,8 @@ def _sibling_parameters(path: Path) -> Path | None:
 
 
 def _sniff(path: Path) -> bool:
+    if not is_regular_file(path):
+        return True  # a FIFO or device is never opened here (it would block): read_text reports it
     try:
         with open(path, "rb") as f:
             head = f.read(4096)

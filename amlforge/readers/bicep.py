@@ -27,6 +27,7 @@ from amlforge.readers.arm import _KINDS, NESTED, _lower, _read_parameters, _Sour
 from amlforge.readers.arm_expr import ResourceId, _FUNCTIONS, _text
 from amlforge.readers.base import LoadOptions, LoadProblem, ReadResult, Reader, Unknown
 from amlforge.readers.jsonpos import JsonPositions
+from amlforge.specs.files import MAX_USER_FILE_BYTES, read_user_bytes
 from amlforge.specs.source import read_text
 
 #: Deepest chain of local modules followed.
@@ -527,9 +528,9 @@ def _called_by_a_sibling(path: Path) -> bool:
         except OSError:
             continue
     for sibling in siblings:
-        try:
-            text = sibling.read_text(encoding="utf-8", errors="replace")[:1_000_000]
-        except OSError:
+        try:  # the bounded reader: a FIFO or device named *.bicep beside it is refused, not waited on
+            text = read_user_bytes(sibling, max_bytes=MAX_USER_FILE_BYTES).decode("utf-8", "replace")
+        except UserInputError:
             continue
         for target in _MODULE_REF.findall(text):
             if os.path.normpath(sibling.parent / target) == os.path.normpath(path):
