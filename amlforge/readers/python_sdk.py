@@ -465,10 +465,12 @@ class Extractor:
         return self.unknown(f"{self.short(node)} is computed at run time", pos)
 
     def fstring(self, node: ast.JoinedStr, pos: Pos) -> Value:
-        parts = []
+        parts: list[str] = []
+        size = 0  # of parts, kept as they are added (a sum per part was quadratic)
         for part in node.values:
             if isinstance(part, ast.Constant):
                 parts.append(str(part.value))
+                size += len(parts[-1])
                 continue
             assert isinstance(part, ast.FormattedValue)
             inner = self.expr(part.value)
@@ -477,7 +479,8 @@ class Extractor:
                     or not isinstance(value, (str, int, float)) or isinstance(value, bool)):
                 return self.unknown(f"{self.short(node)} formats a value known only at run time", pos)
             parts.append(str(value))
-            if sum(map(len, parts)) > _MAX_TEXT:
+            size += len(parts[-1])
+            if size > _MAX_TEXT:
                 return self.unknown(f"{self.short(node)} is too long to follow statically", pos)
         return Value("".join(parts), pos)
 
@@ -489,8 +492,7 @@ class Extractor:
                 and not isinstance(b, (Unknown, bool))):
             try:
                 if _too_big(op, a, b):
-                    what = self.short(node.value) if isinstance(node, ast.AugAssign) else self.short(node)
-                    return self.unknown(f"{what} is too large to follow statically", pos)
+                    return self.unknown(f"{self._operation(node)} is too large to follow statically", pos)
                 if isinstance(op, ast.Add) and (isinstance(a, str) == isinstance(b, str)):
                     return Value(a + b, pos)  # type: ignore[operator]
                 if not isinstance(a, str) and not isinstance(b, str):
@@ -503,8 +505,11 @@ class Extractor:
                         return Value(result, pos)
             except (ArithmeticError, ValueError, TypeError):
                 pass
-        what = self.short(node.value) if isinstance(node, ast.AugAssign) else self.short(node)
-        return self.unknown(f"{what} is computed at run time", pos)
+        return self.unknown(f"{self._operation(node)} is computed at run time", pos)
+
+    def _operation(self, node: ast.AST) -> str:
+        """How an arithmetic operation is quoted in an unknown value's reason."""
+        return self.short(node.value) if isinstance(node, ast.AugAssign) else self.short(node)
 
     def qualified(self, node: ast.expr) -> str | None:
         """The imported name an expression refers to (``azure.ai.ml.entities.Model``), if any."""
