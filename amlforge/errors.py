@@ -7,15 +7,14 @@ Anything else that escapes is a bug in amlforge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
 class AmlforgeError(Exception):
     """Root of all amlforge exceptions."""
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Struct, frozen=True):
     """A place in a file. ``line`` and ``column`` are 1-based; 0 means unknown.
 
     A file made of cells (a notebook) sets ``cell`` (1-based) and counts ``line`` inside that

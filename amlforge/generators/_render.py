@@ -26,51 +26,47 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import yaml
+from msgspec import Struct
+
+from amlforge._regex import LazyPattern
 
 # ---------------------------------------------------------------------------------------------
 # Expressions shared by the ARM and Bicep generators
 
 
-@dataclass(frozen=True)
-class Expr:
+class Expr(Struct, frozen=True):
     """Base of the template expressions an ARM or Bicep value can hold."""
 
 
-@dataclass(frozen=True)
-class Param(Expr):
+class Param(Expr, frozen=True):
     """A template parameter."""
 
     name: str
 
 
-@dataclass(frozen=True)
-class Builtin(Expr):
+class Builtin(Expr, frozen=True):
     """``resourceGroup().location``, ``resourceGroup().name`` or ``subscription().subscriptionId``."""
 
     text: str
 
 
-@dataclass(frozen=True)
-class ResourceRef(Expr):
+class ResourceRef(Expr, frozen=True):
     """The id of a resource declared in the same template (by symbolic name)."""
 
     symbol: str
 
 
-@dataclass(frozen=True)
-class WorkspaceChildId(Expr):
+class WorkspaceChildId(Expr, frozen=True):
     """The id of something inside the workspace: ``<workspace id>/models/iris/versions/1``."""
 
     segments: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Concat(Expr):
+class Concat(Expr, frozen=True):
     """Literal strings and expressions joined into one string."""
 
     parts: tuple[Any, ...]
@@ -84,9 +80,9 @@ WORKSPACE_TYPE = "Microsoft.MachineLearningServices/workspaces"
 # ---------------------------------------------------------------------------------------------
 # YAML
 
-_YAML_PLAIN = re.compile(r"^[A-Za-z0-9_./$][A-Za-z0-9_./@+,()%=;'!?&*$-]*(?:[ :][A-Za-z0-9_./@+,()%=;'!?&*$-]+)*\Z")
+_YAML_PLAIN = LazyPattern(r"^[A-Za-z0-9_./$][A-Za-z0-9_./@+,()%=;'!?&*$-]*(?:[ :][A-Za-z0-9_./@+,()%=;'!?&*$-]+)*\Z")
 _YAML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
-_YAML_NONPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff\\\\\"]")
+_YAML_NONPRINTABLE = LazyPattern("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff\\\\\"]")
 _resolver = yaml.resolver.Resolver()
 
 
@@ -228,8 +224,8 @@ class ArmNames:
 # standard Bicep escapes, and unlike "\\" and "\${" they cannot be misread by tokenisers that
 # treat "\'" as an escaped quote (pycep-parser, the test oracle, is one).
 _BICEP_ESCAPES = {"\\": "\\u{5C}", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "${": "\\u{24}{"}
-_BICEP_SPECIAL = re.compile("\\$\\{|[\\\\'\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_BICEP_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_BICEP_SPECIAL = LazyPattern("\\$\\{|[\\\\'\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_BICEP_IDENTIFIER = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _bicep_escape_text(value: str) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from amlforge.errors import Location, UserInputError
 from amlforge.specs.files import is_regular_file, path_problem, read_user_text
@@ -22,8 +23,7 @@ from amlforge.specs.project_spec import LoadedSpec, ProjectSpec
 YAML_DIR, ARM_DIR, BICEP_DIR, DOCKER_DIR = "azureml", "arm", "bicep", "docker"
 
 
-@dataclass(frozen=True)
-class CondaSource:
+class CondaSource(Struct, frozen=True):
     """The conda file an environment is built from.
 
     Attributes:
@@ -37,8 +37,7 @@ class CondaSource:
     locked: bool = False
 
 
-@dataclass(frozen=True)
-class Inputs:
+class Inputs(Struct, frozen=True):
     """Everything a generator renders from.
 
     Attributes:

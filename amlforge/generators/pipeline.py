@@ -19,9 +19,10 @@ import json
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from amlforge.errors import Location, UserInputError
 from amlforge.generators.inputs import ARM_DIR, BICEP_DIR, DOCKER_DIR, YAML_DIR, Inputs, read_inputs, relative_posix
@@ -97,8 +98,7 @@ def render_files(inputs: Inputs, targets: Sequence[str] = TARGETS) -> dict[str, 
     return dict(sorted(files.items()))
 
 
-@dataclass
-class GenerateResult:
+class GenerateResult(Struct):
     """What a run did (or would do, with ``check``).
 
     Attributes:

@@ -21,8 +21,9 @@ What is created, and in which order (``dependsOn`` in ARM, parents and reference
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from amlforge.generators._render import (
     RESOURCE_GROUP_LOCATION,
@@ -53,8 +54,7 @@ _IDENTITY = {"system_assigned": "SystemAssigned", "user_assigned": "UserAssigned
 _ACCESS = {"enabled": "Enabled", "disabled": "Disabled"}
 
 
-@dataclass(frozen=True)
-class ParamDef:
+class ParamDef(Struct, frozen=True):
     """A template parameter."""
 
     name: str
@@ -62,8 +62,7 @@ class ParamDef:
     default: Any = None
 
 
-@dataclass(frozen=True)
-class Container:
+class Container(Struct, frozen=True):
     """An asset container (``workspaces/models``...) that Bicep names as ``existing`` parent."""
 
     symbol: str
@@ -71,8 +70,7 @@ class Container:
     name: str
 
 
-@dataclass(frozen=True)
-class Resource:
+class Resource(Struct, frozen=True):
     """One resource below the workspace.
 
     Attributes:
@@ -93,8 +91,7 @@ class Resource:
     after: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class TrafficStep:
+class TrafficStep(Struct, frozen=True):
     """The second PUT of an endpoint, with its traffic plan, once its deployments exist."""
 
     symbol: str
@@ -105,8 +102,7 @@ class TrafficStep:
     after: tuple[str, ...]
 
 
-@dataclass
-class Template:
+class Template(Struct):
     """Everything the ARM and Bicep files declare."""
 
     api_version: str

@@ -15,9 +15,9 @@ Strings are HCL-escaped (``"``, ``\\``, line breaks, and the ``$``/``%`` of ``${
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from amlforge._regex import LazyPattern
 from amlforge.generators._render import (
     Builtin,
     Concat,
@@ -32,7 +32,7 @@ from amlforge.generators.resources import ML, Template, build_template
 TERRAFORM_DIR = "terraform"
 MAIN_FILE = f"{TERRAFORM_DIR}/main.tf"
 AZAPI_VERSION = "~> 2.0"
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_IDENT = LazyPattern(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

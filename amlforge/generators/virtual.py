@@ -14,12 +14,13 @@ in them resolve to the spec's code, conda files and models, and no folder on dis
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec.structs
+from msgspec import Struct
 
 from amlforge.errors import UserInputError
 from amlforge.generators.inputs import DOCKER_DIR, YAML_DIR
@@ -33,8 +34,7 @@ if TYPE_CHECKING:
     from amlforge.specs.source import SourceMap
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(Struct, frozen=True):
     """The spec entry a rendered file was made from.
 
     Attributes:
@@ -75,8 +75,7 @@ class Origin:
         return (*base, *path)
 
 
-@dataclass
-class VirtualOutput:
+class VirtualOutput(Struct):
     """A spec's rendered az-ml YAML and how to point back at the spec.
 
     Attributes:
@@ -117,7 +116,7 @@ class VirtualOutput:
             return finding
         path = _path_at(rendered, loc.line, loc.column) if rendered is not None and loc.line else ()
         # a fix of the rendered text has no meaning in the spec: relocated findings carry none
-        return dataclasses.replace(finding, location=self.spec_source.locate(origin.spec_path(path), key=not path),
+        return msgspec.structs.replace(finding, location=self.spec_source.locate(origin.spec_path(path), key=not path),
                                    message=finding.message.replace(f"'{_REBASE}", "'"), fix=None)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
 
 # mkstemp creates files readable by their owner only; a written file gets the mode a plain
@@ -198,7 +198,7 @@ def _unlink(path: str) -> None:
 
 
 #: Names of the temporary files of :func:`write_files_atomic` (``mkstemp``: 8 random characters).
-TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp\Z")
+TEMP_NAME = LazyPattern(r"^\..+\.[A-Za-z0-9_]{8}\.tmp\Z")
 
 
 def leftover_temp_files(folder: Path) -> list[Path]:

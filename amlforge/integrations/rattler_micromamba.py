@@ -40,10 +40,11 @@ import os
 import platform as _platform
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import unquote, urlparse
+
+from msgspec import Struct, field
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import rattler
@@ -69,8 +70,7 @@ class ShimError(Exception):
     """A failure reported to conda-lock as ``{"success": false, "message": ...}``."""
 
 
-@dataclass
-class Invocation:
+class Invocation(Struct):
     """A parsed shim command line.
 
     Attributes:

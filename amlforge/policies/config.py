@@ -28,22 +28,23 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
 from amlforge.policies.registry import Finding, Rule, Severity
-from amlforge.specs.files import read_user_bytes, read_user_text
+from amlforge.specs.files import read_user_bytes
 
 PROFILES = ("dev", "test", "prod")
 _KEYS = {"select", "ignore", "fail_on", "profile", "baseline", "severity", "options", "exclude", "extend_exclude",
          "quota", "policies", "channels", "extend", "knowledge", "instance_types"}
 
 
-@dataclass
-class Baseline:
+class Baseline(Struct):
     """Findings accepted as they are: matched by rule, file and message (not line numbers)."""
 
     path: Path
@@ -77,8 +78,7 @@ class Baseline:
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-@dataclass
-class LintConfig:
+class LintConfig(Struct):
     """Which rules run, at which severity, and what fails the run."""
 
     select: list[str] = field(default_factory=list)
@@ -241,7 +241,7 @@ __all__ = ["Baseline", "LintConfig", "PROFILES", "build_config", "load_config"]
 # ---------------------------------------------------------------------------------------------
 # Validation of selectors and options against the rules of the run.
 
-_OPTION_LINE = re.compile(r"^- `([a-z_][a-z0-9_]*)`", re.M)
+_OPTION_LINE = LazyPattern(r"^- `([a-z_][a-z0-9_]*)`", re.M)
 
 
 def known_options(registry: Any) -> dict[str, str]:

@@ -7,26 +7,26 @@ The engine, not the rules, turns places into file:line:col, applies the configur
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 from pathlib import Path
+from typing import Any
 
-from amlforge.errors import Location, UserInputError
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
+from amlforge.errors import Location
 from amlforge.policies.config import LintConfig
 from amlforge.policies.registry import Finding, Registry, Rule, Severity, Violation, load_catalog
-from amlforge.specs.loader import PROJECT_SPEC, LoadOptions, LoadProblem, NothingToLint, load_project
 from amlforge.specs.edits import Fix
+from amlforge.specs.loader import PROJECT_SPEC, LoadOptions, LoadProblem, NothingToLint, load_project
 from amlforge.specs.overlay import Overlay
 from amlforge.specs.project import Anchor, Document, Project
 
-_SUPPRESS = re.compile(r"#\s*amlforge:\s*(ignore|ignore-file)\[([A-Za-z0-9_,\s-]+)\]")
+_SUPPRESS = LazyPattern(r"#\s*amlforge:\s*(ignore|ignore-file)\[([A-Za-z0-9_,\s-]+)\]")
 UNUSED_SUPPRESSION = "AML009"
 
 
-@dataclass
-class LintReport:
+class LintReport(Struct):
     """Result of one lint run."""
 
     findings: list[Finding]
@@ -65,8 +65,7 @@ class LintReport:
         return out
 
 
-@dataclass
-class _Suppressions:
+class _Suppressions(Struct):
     by_line: dict[tuple[str, int, int], set[str]] = field(default_factory=dict)
     by_file: dict[str, set[str]] = field(default_factory=dict)
     # keys are (file, cell, line[, rule]); cell is 0 outside notebooks
@@ -209,12 +208,12 @@ def lint(paths: Sequence[Path | str], config: LintConfig | None = None, load: Lo
 def _add_instance_types(project: Project, files: Sequence[Path], load: LoadOptions) -> list[LoadProblem]:
     """The cluster's InstanceType objects named by the configuration (``instance_types``), added
     to the run's project; a file that holds none is a configuration error."""
-    import dataclasses
+    import msgspec.structs
 
     from amlforge.errors import UserInputError
 
     known = {d.path for d in project.documents}
-    extra = load_project(files, dataclasses.replace(load, overrides=(), skip_unknown=False, overlay=None, files=None))
+    extra = load_project(files, msgspec.structs.replace(load, overrides=(), skip_unknown=False, overlay=None, files=None))
     holding = {d.path for d in extra.project.documents if d.kind.startswith("kubernetes_instancetype")}
     for path in files:
         if Path(os.path.abspath(path)) not in holding:
@@ -239,7 +238,7 @@ def _lint_spec(doc: Document, project: Project, registry: Registry, active: list
 
     The spec's ``target.profile`` applies when it is stricter than the run's.
     """
-    import dataclasses
+    import msgspec.structs
 
     from amlforge.errors import UserInputError
     from amlforge.generators.virtual import input_problem_code, render_virtual
@@ -252,7 +251,7 @@ def _lint_spec(doc: Document, project: Project, registry: Registry, active: list
     spec_profile = doc.spec.target.profile
     profile = max(load.profile, spec_profile, key=lambda p: _PROFILES.index(p) if p in _PROFILES else -1)
     # on top of the run's own overlay (the text --fix produced, the editor's open documents)
-    options = dataclasses.replace(load, overlay=virtual.overlay.on(load.overlay), profile=profile, overrides=(),
+    options = msgspec.structs.replace(load, overlay=virtual.overlay.on(load.overlay), profile=profile, overrides=(),
                                   skip_unknown=False, files=None)
     result = load_project([virtual.yaml_dir], options)
     rendered = result.project

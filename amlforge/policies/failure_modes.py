@@ -10,11 +10,10 @@ version; OutOfCapacity from the 2021-2023 version) and the Kubernetes troublesho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
-@dataclass(frozen=True)
-class FailureMode:
+class FailureMode(Struct, frozen=True):
     """One error code or HTTP status from the troubleshooting guide."""
 
     code: str

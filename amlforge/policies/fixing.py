@@ -12,9 +12,10 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from amlforge.errors import Location, UserInputError
 from amlforge.policies.engine import LintReport, lint_paths
@@ -28,8 +29,7 @@ MAX_PASSES = 10
 _BOM = "\ufeff"
 
 
-@dataclass
-class FixedFile:
+class FixedFile(Struct):
     """One file the fixes changed: its path, display name, text before and after."""
 
     path: Path
@@ -48,8 +48,7 @@ class FixedFile:
         return "".join(out)
 
 
-@dataclass
-class FixRun:
+class FixRun(Struct):
     """The outcome of :func:`fix_paths`.
 
     Attributes:

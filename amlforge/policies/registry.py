@@ -16,20 +16,21 @@ from __future__ import annotations
 import enum
 import importlib
 import pkgutil
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 from amlforge.errors import AmlforgeError, Location
 
 if TYPE_CHECKING:
     from amlforge.specs.edits import Fix
     from amlforge.specs.project import Anchor, Project
 
-ID_PATTERN = re.compile(r"^AML\d{3}\Z")
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")
+ID_PATTERN = LazyPattern(r"^AML\d{3}\Z")
+NAME_PATTERN = LazyPattern(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")
 BANNED_NAME_PREFIXES = ("avoid-", "use-", "prefer-", "do-not-", "no-")
 
 #: IDs that were retired; never reuse one. ID -> reason.
@@ -69,8 +70,7 @@ class Severity(str, enum.Enum):
             raise ValueError(f"unknown severity '{value}': use error, warning or info") from None
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(Struct, frozen=True):
     """What a rule yields: where, what is wrong here, and how to fix it.
 
     Attributes:
@@ -96,8 +96,7 @@ class Violation:
         return self.at.location(key=self.key)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Struct, frozen=True):
     """A located problem, as reporters show it."""
 
     rule: str
@@ -136,8 +135,7 @@ class Finding:
 Check = Callable[["Project"], Iterable[Violation]]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Struct, frozen=True):
     """Metadata of one rule and its check (``None`` for rules the loader reports)."""
 
     id: str

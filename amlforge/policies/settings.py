@@ -25,9 +25,10 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from amlforge.errors import Location, UserInputError
 from amlforge.specs.files import DEFAULT_EXCLUDE
@@ -90,8 +91,7 @@ def amlforge_table(path: Path) -> dict[str, Any] | None:
     return {str(k).replace("-", "_"): v for k, v in table.items()}
 
 
-@dataclass
-class ConfigFile:
+class ConfigFile(Struct):
     """A configuration as it applies: the merged table and, for each key, the file it came from.
 
     Attributes:
@@ -290,7 +290,6 @@ class Resolver:
             UserInputError: a path does not exist.
         """
         from amlforge.readers.base import claimed
-
         from amlforge.specs.files import path_problem
 
         for given in paths:
@@ -464,8 +463,7 @@ def _shown(given: Path, absolute: Path, path: Path) -> Path:
     return given / path.relative_to(absolute)
 
 
-@dataclass(frozen=True)
-class _Pattern:
+class _Pattern(Struct, frozen=True):
     """One gitignore-like pattern: without a ``/`` (but a trailing one) it matches a name at any
     depth; with one it is anchored at ``anchor``; ``**`` spans folders; a trailing ``/`` matches
     folders only; a leading ``!`` is not supported (it raises)."""

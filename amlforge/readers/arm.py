@@ -22,13 +22,15 @@ from __future__ import annotations
 import os
 import re
 from decimal import Decimal
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from msgspec import Struct
+
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
 from amlforge.readers.arm_expr import ArmSyntaxError, ResourceId, Scope, evaluate, is_expression
-from amlforge.readers.base import LoadOptions, LoadProblem, ReadResult, Reader, Unknown
+from amlforge.readers.base import LoadOptions, LoadProblem, Reader, ReadResult, Unknown
 from amlforge.readers.jsonpos import JsonPositions, parse_json
 from amlforge.specs.files import is_regular_file
 from amlforge.specs.project import Document
@@ -50,12 +52,12 @@ MAX_RESOURCES = 5_000
 #: Deepest nesting of child resources and nested deployments followed.
 MAX_NESTING = 10
 
-_SNIFF = re.compile(rb"deployment(Template|Parameters)\.json", re.I)
+_SNIFF = LazyPattern(rb"deployment(Template|Parameters)\.json", re.I)
 _AUTH = {"key": "key", "amltoken": "aml_token", "aadtoken": "aad_token"}
 _IDENTITY = {"systemassigned": "system_assigned", "userassigned": "user_assigned", "none": "none",
              "systemassigned,userassigned": "system_assigned,user_assigned"}
-_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", re.I)
-_ID = re.compile(r"/workspaces/(?P<ws>[^/]+)/(?P<kind>models|environments|codes|computes)/(?P<name>[^/]+)"
+_DURATION = LazyPattern(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", re.I)
+_ID = LazyPattern(r"/workspaces/(?P<ws>[^/]+)/(?P<kind>models|environments|codes|computes)/(?P<name>[^/]+)"
                  r"(?:/versions/(?P<version>[^/]+))?$", re.I)
 
 JsonPath = tuple[str | int, ...]
@@ -66,8 +68,7 @@ def is_parameters_file(path: Path) -> bool:
     return path.name.lower().endswith(".parameters.json")
 
 
-@dataclass
-class _Source:
+class _Source(Struct):
     """One resource, evaluated, with the JSON path of its declaration."""
 
     kind: str

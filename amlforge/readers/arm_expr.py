@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 from amlforge.readers.base import Unknown
 
 #: Longest expression string evaluated (longer ones are unknown).
@@ -54,24 +56,21 @@ class ResourceId(str):
 
 # -- tokens and syntax tree --------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+_TOKEN = LazyPattern(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
                     r"|(?P<punct>[(),.\[\]]))")
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(Struct, frozen=True):
     name: str
     args: tuple[Any, ...]
     offset: int
 
 
-@dataclass(frozen=True)
-class Lit:
+class Lit(Struct, frozen=True):
     value: Any
 
 
-@dataclass(frozen=True)
-class Prop:
+class Prop(Struct, frozen=True):
     target: Any
     key: Any  # str for .name, a node for [expr]
 
@@ -164,8 +163,7 @@ def is_expression(value: Any) -> bool:
 # -- evaluation --------------------------------------------------------------------------------
 
 
-@dataclass
-class Scope:
+class Scope(Struct):
     """The parameters and variables visible to one template (the outer one, or a nested
     deployment with ``inner`` scope).
 

@@ -6,12 +6,12 @@ else by its keys. ``amlforge.yaml`` specs are returned as documents of kind ``pr
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
-from amlforge.readers.base import LoadOptions, LoadProblem, ReadResult, Reader
+from amlforge.readers.base import LoadOptions, LoadProblem, Reader, ReadResult
 from amlforge.specs.project import Document
 from amlforge.specs.source import parse_yaml, read_text
 
@@ -45,7 +45,7 @@ _DEPLOYMENT_KEYS = {
 _ENVIRONMENT_KEYS = {"image", "build", "conda_file", "inference_config", "os_type"}
 _MODEL_TYPES = {"custom_model", "mlflow_model", "triton_model"}
 # Words that make a file that fails to parse worth reporting during directory discovery.
-_AML_SNIFF = re.compile(r"azureml|endpoint_name|auth_mode|instance_type|scoring_script|conda_file")
+_AML_SNIFF = LazyPattern(r"azureml|endpoint_name|auth_mode|instance_type|scoring_script|conda_file")
 
 
 #: Document kind of an amlforge project spec (``amlforge.yaml``).
@@ -254,7 +254,7 @@ def _read_document(path: Path, display: str, explicit: bool, options: LoadOption
         return None, f"the document is {_show(data)}, not a mapping"
     if is_project_spec(path, data):
         return Document(path, display, PROJECT_SPEC, data, smap, explicit=explicit), ""
-    from amlforge.specs.instance_type import is_instance_type_document
+    from amlforge.specs.kubernetes import is_instance_type_document
 
     if is_instance_type_document(data):  # Kubernetes InstanceType objects of the cluster
         kind = "kubernetes_instancetype" if data["kind"] == "InstanceType" else "kubernetes_instancetypelist"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
+
+from msgspec import Struct, field
 
 from amlforge.errors import Location
 
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
     from amlforge.specs.project import Document
 
 
-@dataclass(frozen=True)
-class LoadProblem:
+class LoadProblem(Struct, frozen=True):
     """Something the loader could not accept. ``code`` is the rule ID it is reported under."""
 
     code: str
@@ -30,8 +30,7 @@ class LoadProblem:
     fix: Fix | None = None
 
 
-@dataclass
-class LoadOptions:
+class LoadOptions(Struct):
     """Inputs of a load besides the paths.
 
     Attributes:
@@ -77,8 +76,7 @@ class Unknown(str):
         return super().__new__(cls, f"<unknown: {why}>")
 
 
-@dataclass
-class ReadResult:
+class ReadResult(Struct):
     """What a reader made of one source file.
 
     Attributes:

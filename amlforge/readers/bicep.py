@@ -21,11 +21,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
 from amlforge.readers import bicep_parse as bp
 from amlforge.readers.arm import _KINDS, NESTED, _lower, _read_parameters, _Source, documents_of
-from amlforge.readers.arm_expr import ResourceId, _FUNCTIONS, _text
-from amlforge.readers.base import LoadOptions, LoadProblem, ReadResult, Reader, Unknown
+from amlforge.readers.arm_expr import _FUNCTIONS, ResourceId, _text
+from amlforge.readers.base import LoadOptions, LoadProblem, Reader, ReadResult, Unknown
 from amlforge.readers.jsonpos import JsonPositions
 from amlforge.specs.files import MAX_USER_FILE_BYTES, read_user_bytes
 from amlforge.specs.source import read_text
@@ -37,7 +38,7 @@ MAX_LOOP = 800
 MAX_RESOURCES = 5_000
 MAX_EVAL_DEPTH = 60
 
-_MODULE_REF = re.compile(r"^\s*module\s+\w+\s+'([^']+)'", re.M)
+_MODULE_REF = LazyPattern(r"^\s*module\s+\w+\s+'([^']+)'", re.M)
 
 
 class _Resource:

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 
 MAX_DEPTH = 64
 MAX_TOKENS = 1_000_000
@@ -35,65 +38,54 @@ class BicepSyntaxError(ValueError):
 # -- syntax tree -------------------------------------------------------------------------------
 
 
-@dataclass
-class Node:
+class Node(Struct):
     offset: int
 
 
-@dataclass
 class Lit(Node):
     value: Any
 
 
-@dataclass
 class Interp(Node):
     parts: list[Any]  # str or Node
 
 
-@dataclass
 class Ref(Node):
     name: str
 
 
-@dataclass
 class Call(Node):
     name: str  # lower case, without namespace
     args: list[Any]
 
 
-@dataclass
 class Member(Node):
     target: Any
     name: str
 
 
-@dataclass
 class Index(Node):
     target: Any
     index: Any
 
 
-@dataclass
 class Unary(Node):
     op: str
     operand: Any
 
 
-@dataclass
 class Binary(Node):
     op: str
     left: Any
     right: Any
 
 
-@dataclass
 class Ternary(Node):
     cond: Any
     then: Any
     other: Any
 
 
-@dataclass
 class Obj(Node):
     #: key -> (key offset, value node)
     items: dict[str, tuple[int, Any]] = field(default_factory=dict)
@@ -101,12 +93,10 @@ class Obj(Node):
     resources: list[Decl] = field(default_factory=list)
 
 
-@dataclass
 class Arr(Node):
     items: list[Any] = field(default_factory=list)
 
 
-@dataclass
 class For(Node):
     var: str
     index_var: str | None
@@ -114,21 +104,18 @@ class For(Node):
     body: Any
 
 
-@dataclass
 class IfBody(Node):
     cond: Any
     body: Any
 
 
-@dataclass
 class Opaque(Node):
     """An expression form amlforge does not evaluate (a lambda)."""
 
     what: str
 
 
-@dataclass
-class Decl:
+class Decl(Struct):
     """A top-level (or nested resource) declaration."""
 
     kind: str  # param, var, resource, module, output, targetScope, metadata
@@ -144,14 +131,13 @@ class Decl:
 
 _PUNCT = ["'''", "...", "==", "!=", "=~", "!~", "<=", ">=", "&&", "||", "??", ".?", "=>", "::",
           "{", "}", "[", "]", "(", ")", ",", ":", ".", "?", "!", "=", "<", ">", "+", "-", "*", "/", "%", "@", "|"]
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_SPACE = re.compile(r"[ \t\r]+")
+_NAME = LazyPattern(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = LazyPattern(r"\d+(?:\.\d+)?")
+_SPACE = LazyPattern(r"[ \t\r]+")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", "'": "'", "$": "$"}
 
 
-@dataclass
-class Tok:
+class Tok(Struct):
     kind: str  # name, num, str, punct, nl, eof
     value: Any
     offset: int

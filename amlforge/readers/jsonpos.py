@@ -14,6 +14,7 @@ import json.decoder
 import re
 from typing import Any
 
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
 
 Path = tuple[str | int, ...]
@@ -23,8 +24,8 @@ MAX_DEPTH = 64
 #: Most values one file may hold.
 MAX_VALUES = 500_000
 
-_WS = re.compile(r"(?:[ \t\n\r]+|//[^\n]*|/\*.*?\*/)*", re.S)
-_NUMBER = re.compile(r"(-?(?:0|[1-9]\d*))(\.\d+)?([eE][-+]?\d+)?")
+_WS = LazyPattern(r"(?:[ \t\n\r]+|//[^\n]*|/\*.*?\*/)*", re.S)
+_NUMBER = LazyPattern(r"(-?(?:0|[1-9]\d*))(\.\d+)?([eE][-+]?\d+)?")
 _scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 
 

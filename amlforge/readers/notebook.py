@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from pathlib import Path
 from typing import Any
 
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
-from amlforge.readers.base import LoadOptions, LoadProblem, ReadResult, Reader
+from amlforge.readers.base import LoadOptions, LoadProblem, Reader, ReadResult
 from amlforge.readers.python_sdk import ENTITIES, Extractor, mentions_sdk, not_sdk_source
 from amlforge.specs.source import SourceMap, read_text
 
@@ -31,9 +31,9 @@ from amlforge.specs.source import SourceMap, read_text
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
 #: Cell magics whose body is Python.
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "python", "python3", "debug"}
-_SHELL_ASSIGN = re.compile(r"^\s*[A-Za-z_][\w, ]*=\s*[!%]")
-_SOURCE_KEY = re.compile(r'"source"\s*:\s*')
-_ENTITY_WORDS = re.compile("|".join(sorted(ENTITIES)) + r"|load_online_|azure\.ai\.ml")
+_SHELL_ASSIGN = LazyPattern(r"^\s*[A-Za-z_][\w, ]*=\s*[!%]")
+_SOURCE_KEY = LazyPattern(r'"source"\s*:\s*')
+_ENTITY_WORDS = LazyPattern("|".join(sorted(ENTITIES)) + r"|load_online_|azure\.ai\.ml")
 
 
 def _cell_text(cell: dict[str, Any]) -> list[str]:

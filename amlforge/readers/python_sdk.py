@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
-from amlforge.readers.base import LoadOptions, LoadProblem, ReadResult, Reader, Unknown
+from amlforge.readers.base import LoadOptions, LoadProblem, Reader, ReadResult, Unknown
 from amlforge.specs.project import Document
 from amlforge.specs.source import SourceMap, YamlPath, read_text
 
@@ -124,8 +126,7 @@ def _too_big(op: ast.operator, a: str | int | float, b: str | int | float) -> bo
 Pos = tuple[int, int]
 
 
-@dataclass(eq=False)
-class Value:
+class Value(Struct, eq=False):
     """An evaluated expression: a scalar, ``dict[str, Value]``, ``list[Value]``, an
     :class:`Entity` or an :class:`Unknown`, with where the expression starts and, for a dict,
     where each key starts."""
@@ -135,8 +136,7 @@ class Value:
     keypos: dict[str, Pos] = field(default_factory=dict)
 
 
-@dataclass(eq=False)
-class Entity:
+class Entity(Struct, eq=False):
     """One azure-ai-ml object built in the source (a constructor call or a ``load_*`` call)."""
 
     cls: str
@@ -888,7 +888,7 @@ def not_sdk_source(display: str, why: str) -> LoadProblem:
                        "skip the others)", fatal=True)
 
 
-_IMPORTS_SDK = re.compile(r"^\s*(from\s+azure\.ai\.ml\b|import\s+azure\.ai\.ml\b)", re.MULTILINE)
+_IMPORTS_SDK = LazyPattern(r"^\s*(from\s+azure\.ai\.ml\b|import\s+azure\.ai\.ml\b)", re.MULTILINE)
 
 READER = PythonSdkReader()
 

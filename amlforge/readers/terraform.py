@@ -19,20 +19,21 @@ import re
 from pathlib import Path
 from typing import Any
 
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
 from amlforge.readers.arm import _KINDS, _Source, documents_of
 from amlforge.readers.arm_expr import ResourceId
-from amlforge.readers.base import LoadOptions, LoadProblem, ReadResult, Reader, Unknown
+from amlforge.readers.base import LoadOptions, LoadProblem, Reader, ReadResult, Unknown
 from amlforge.readers.jsonpos import JsonPositions
 from amlforge.specs.source import read_text
 
 MAX_DEPTH = 64
 #: An interpolated workspace id followed by a path below the workspace.
-_WORKSPACE_CHILD = re.compile(r"\$\{([^}]*)\}(?=/(?:models|environments|codes|computes|onlineEndpoints)/)")
+_WORKSPACE_CHILD = LazyPattern(r"\$\{([^}]*)\}(?=/(?:models|environments|codes|computes|onlineEndpoints)/)")
 #: What an unknown workspace id reads as: the names below it are what the rules need.
 WORKSPACE_ID = "/subscriptions/<current>/resourceGroups/<current>/providers/Microsoft.MachineLearningServices/workspaces/<workspace>"
-_REF = re.compile(r"(var|local)\.([A-Za-z_][A-Za-z0-9_-]*)\Z|azapi_resource\.([A-Za-z_][A-Za-z0-9_-]*)\.(id|name)\Z")
-_SNIFF = re.compile(r"azapi_(update_)?resource")
+_REF = LazyPattern(r"(var|local)\.([A-Za-z_][A-Za-z0-9_-]*)\Z|azapi_resource\.([A-Za-z_][A-Za-z0-9_-]*)\.(id|name)\Z")
+_SNIFF = LazyPattern(r"azapi_(update_)?resource")
 INSTALL_HINT = "install the Terraform reader: pip install 'amlforge[terraform]' (python-hcl2)"
 
 
@@ -106,7 +107,7 @@ class _File:
         return attrs, blocks
 
 
-_ESC = re.compile(r'\\(["\\nrt]|u[0-9a-fA-F]{4})')
+_ESC = LazyPattern(r'\\(["\\nrt]|u[0-9a-fA-F]{4})')
 
 
 def _string(body: str) -> Any:

@@ -20,12 +20,15 @@ left out, so that an 80 KB value does not become an 80 KB message.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any, TypeVar
 
+import msgspec.structs
+
+from amlforge._regex import LazyPattern
+
 #: Characters shown escaped.
-UNSAFE = re.compile(
+UNSAFE = LazyPattern(
     "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff]"
 )
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -65,14 +68,14 @@ def escape_finding(f: T) -> T:
         "hint": escape_text(f.hint, MAX_MESSAGE_CHARS),  # type: ignore[attr-defined]
     }
     if location is not None:
-        changes["location"] = dataclasses.replace(location, file=escape_text(location.file))
-    return dataclasses.replace(f, **changes)  # type: ignore[type-var]
+        changes["location"] = msgspec.structs.replace(location, file=escape_text(location.file))
+    return msgspec.structs.replace(f, **changes)  # type: ignore[type-var]
 
 
 def escape_findings(report: T, *fields: str) -> T:
     """A copy of a report whose finding lists (``fields``, default ``findings``) are escaped."""
     names = fields or ("findings",)
-    return dataclasses.replace(report, **{n: [escape_finding(f) for f in getattr(report, n)]  # type: ignore[type-var]
+    return msgspec.structs.replace(report, **{n: [escape_finding(f) for f in getattr(report, n)]  # type: ignore[type-var]
                                           for n in names})
 
 

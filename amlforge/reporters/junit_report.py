@@ -8,15 +8,16 @@ escaping; characters that XML 1.0 cannot carry (control characters) are replaced
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
+
+from amlforge._regex import LazyPattern
 
 if TYPE_CHECKING:
     from amlforge.policies.engine import LintReport
     from amlforge.policies.registry import Finding
 
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_INVALID_XML = LazyPattern("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _clean(text: str) -> str:

@@ -9,15 +9,16 @@ DevOps Markdown: ``|`` would split a table cell, ``<`` start HTML, ``*``/``[``/`
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
+
+from amlforge._regex import LazyPattern
 
 if TYPE_CHECKING:
     from amlforge.policies.engine import LintReport
     from amlforge.policies.registry import Finding
     from amlforge.review.core import ReviewReport
 
-_ESCAPE = re.compile(r"([\\`*\[\]|<>])")
+_ESCAPE = LazyPattern(r"([\\`*\[\]|<>])")
 _SEVERITIES = ("error", "warning", "info")
 #: Rows per table; GitHub rejects comments over 65,536 characters.
 MAX_ROWS = 100

@@ -20,27 +20,26 @@ reference, a bad policy pack) raises :class:`~amlforge.errors.UserInputError` (e
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec.structs
+from msgspec import Struct, field
 
 from amlforge.errors import Location, UserInputError
 from amlforge.integrations import git
 from amlforge.policies.engine import LintReport, lint
-from amlforge.policies.registry import load_catalog
-from amlforge.policies.registry import Finding, Registry, Severity
+from amlforge.policies.registry import Finding, Registry, Severity, load_catalog
 from amlforge.specs.project import Project
 
 REVIEW_AREA = "review"
 
 
-@dataclass
-class ReviewReport:
+class ReviewReport(Struct):
     """Result of one review."""
 
     base_ref: str
@@ -53,7 +52,7 @@ class ReviewReport:
     risky: list[Finding]
     fail_on: Severity
     files: int = 0
-    registry: Registry | None = field(default=None, repr=False)
+    registry: Registry | None = field(default=None)
     #: The exit code of the projects' own fail levels, when the review spans several projects.
     floor: int = 0
 
@@ -118,8 +117,7 @@ def compare(base: list[Finding], head: list[Finding]) -> tuple[list[Finding], li
     return new, fixed, unchanged
 
 
-@dataclass(frozen=True)
-class _Mapper:
+class _Mapper(Struct, frozen=True):
     """Maps base paths (in the temporary export) to the paths the same files have in the work tree.
 
     Attributes:
@@ -153,7 +151,7 @@ class _Mapper:
         shown = self.display(f.location.file)
         if shown == f.location.file:
             return f
-        return dataclasses.replace(f, location=Location(shown, f.location.line, f.location.column))
+        return msgspec.structs.replace(f, location=Location(shown, f.location.line, f.location.column))
 
 
 def review_paths(
@@ -226,8 +224,7 @@ def review_paths(
     return review
 
 
-@dataclass
-class _Part:
+class _Part(Struct):
     """The review of one project (one root and configuration) of the run."""
 
     config: Any
@@ -273,12 +270,12 @@ def _review_project(given: list[Path], files: list[tuple[Path, bool]], config: A
         mapped = tmp / real.relative_to(top) if real != top else tmp
         if mapped.exists() and mapped not in base_given:
             base_given.append(mapped)
-    base_report = _lint_base(base_given, config, dataclasses.replace(load, root=base_root)) if exported else None
+    base_report = _lint_base(base_given, config, msgspec.structs.replace(load, root=base_root)) if exported else None
     base_project = base_report.project if base_report is not None else None
     if base_project is None:
         base_project = _empty_project(base_root, config)
     with reviewing(ReviewContext(base_project, base)):
-        head_report = lint([p for p, _ in files], config, dataclasses.replace(load, files=files))
+        head_report = lint([p for p, _ in files], config, msgspec.structs.replace(load, files=files))
     mapper = _Mapper(tmp, top, head_root, renames)
     registry = head_report.registry
     head_all = [mapper.finding(f) for f in head_report.findings]

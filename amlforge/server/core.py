@@ -16,20 +16,20 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 from amlforge.errors import AmlforgeError, Location, UserInputError
 from amlforge.policies.registry import Finding, Severity
-
 
 #: Files the server lints (az-ml YAML, amlforge.yaml, conda files, pyproject/.amlforge.toml, score.py).
 LINTED_SUFFIXES = (".yml", ".yaml", ".py", ".toml")
 
 
-@dataclass
-class LintOutcome:
+class LintOutcome(Struct):
     """Findings of one project lint, by absolute file path, and the root it used."""
 
     root: Path
@@ -134,7 +134,7 @@ def finding_range(f: Finding, lines: list[str]) -> tuple[int, int, int, int]:
 # ---------------------------------------------------------------------------------------------
 # Suppression comments
 
-_IGNORE = re.compile(r"#\s*amlforge:\s*ignore\[([A-Za-z0-9_,\s-]+)\]")
+_IGNORE = LazyPattern(r"#\s*amlforge:\s*ignore\[([A-Za-z0-9_,\s-]+)\]")
 
 
 def suppression_edit(lines: list[str], line: int, rule: str) -> tuple[int, int, str]:
@@ -152,8 +152,7 @@ def suppression_edit(lines: list[str], line: int, rule: str) -> tuple[int, int, 
 # Field documentation and completion
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(Struct, frozen=True):
     """Where the cursor is in a YAML document: the mapping path above it, the key it is on or
     after, whether it is in the value, and the word typed so far."""
 
@@ -163,7 +162,7 @@ class Context:
     prefix: str
 
 
-_KEY_LINE = re.compile(r"^(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>[^\s#:'\"][^#:]*?|\"[^\"]*\"|'[^']*')\s*:(?:\s|$)")
+_KEY_LINE = LazyPattern(r"^(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>[^\s#:'\"][^#:]*?|\"[^\"]*\"|'[^']*')\s*:(?:\s|$)")
 
 
 def context_at(lines: list[str], line: int, column: int) -> Context:
@@ -310,8 +309,7 @@ def enum_values(annotation: Any) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-@dataclass(frozen=True)
-class Completion:
+class Completion(Struct, frozen=True):
     label: str
     detail: str = ""
     documentation: str = ""

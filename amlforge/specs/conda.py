@@ -8,21 +8,22 @@ dependency's name, how tightly it is pinned, and the line it is on.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location
 from amlforge.specs.source import SourceMap
 
-_CONDA_SPEC = re.compile(
+_CONDA_SPEC = LazyPattern(
     r"^\s*(?:(?P<channel>[A-Za-z0-9_./:-]+)::)?(?P<name>[A-Za-z0-9_.\-]+)"
     r"\s*(?P<rest>.*?)\s*$"
 )
 
 
-@dataclass(frozen=True)
-class Dependency:
+class Dependency(Struct, frozen=True):
     """One conda or pip dependency.
 
     Attributes:
@@ -43,8 +44,20 @@ class Dependency:
     version: str | None
     spec: str
     location: Location
-    end: tuple[int, int] | None = field(default=None, compare=False)
-    quote: str = field(default="", compare=False)
+    end: tuple[int, int] | None = None
+    quote: str = ""
+
+    # Equal when the dependency is: where its text ends and how it is quoted do not count.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dependency):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple:
+        return (self.name, self.raw, self.source, self.version, self.spec, self.location)
 
     @property
     def pinned(self) -> bool:
@@ -52,8 +65,7 @@ class Dependency:
         return self.version is not None
 
 
-@dataclass
-class CondaFile:
+class CondaFile(Struct):
     """A parsed conda environment file (or inline ``conda_file`` mapping)."""
 
     location: Location

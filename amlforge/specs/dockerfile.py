@@ -16,9 +16,11 @@ import io
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
 from amlforge.specs.conda import CondaFile, _add_pip
 
@@ -27,11 +29,10 @@ _VALUE_OPTIONS = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-ur
                   "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--trusted-host", "--platform",
                   "--python-version", "--implementation", "--abi", "--progress-bar", "--cache-dir", "--src",
                   "--upgrade-strategy", "-e", "--editable"}
-_PIP = re.compile(r"(?:^|[\s;&|(])(?:python3?(?:\.\d+)?\s+-m\s+)?pip3?(?:\.\d+)?\s+install\s")
+_PIP = LazyPattern(r"(?:^|[\s;&|(])(?:python3?(?:\.\d+)?\s+-m\s+)?pip3?(?:\.\d+)?\s+install\s")
 
 
-@dataclass(frozen=True)
-class BaseImage:
+class BaseImage(Struct, frozen=True):
     """One ``FROM``: the image as written and with ``ARG`` defaults substituted."""
 
     raw: str
@@ -41,8 +42,7 @@ class BaseImage:
     alias: str = ""  # the stage name given with AS
 
 
-@dataclass
-class Dockerfile:
+class Dockerfile(Struct):
     """What amlforge reads from one Dockerfile."""
 
     path: Path

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import enum
 import json
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
+
+from amlforge._regex import LazyPattern
 from amlforge.specs.source import SourceMap, YamlPath
 
 
@@ -32,8 +33,7 @@ class Applicability(str, enum.Enum):
     UNSAFE = "unsafe"
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(Struct, frozen=True):
     """Replace the text from (line, column) up to, not including, (end_line, end_column).
 
     Positions are 1-based, columns count characters (as the source map's); an insertion has
@@ -52,8 +52,7 @@ class Edit:
                 "end_column": self.end_column, "text": self.text}
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(Struct, frozen=True):
     """What a finding's fix does (``title``, imperative), its edits, and its applicability."""
 
     title: str
@@ -241,7 +240,7 @@ def _indent_step(smap: SourceMap) -> int:
 # ---------------------------------------------------------------------------------------------
 # Applying edits to text.
 
-_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+_LINE_BREAK = LazyPattern(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 
 def _line_starts(text: str) -> list[int]:

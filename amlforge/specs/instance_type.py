@@ -13,13 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, BeforeValidator, Field
 
 from amlforge.specs._base import SpecModel
-
-#: API group and version of the CRD (how-to-manage-kubernetes-instance-types.md).
-API_GROUP = "amlarc.azureml.com/"
-#: What the cluster uses when a deployment names no instance type: 100m CPU and 2Gi requested
-#: (how-to-manage-kubernetes-instance-types.md, 2025-07-23).
-DEFAULT_NAME = "defaultinstancetype"
-DEFAULT_REQUESTS = {"cpu": "100m", "memory": "2Gi"}
+from amlforge.specs.kubernetes import API_GROUP, DEFAULT_NAME, DEFAULT_REQUESTS, is_instance_type_document
 
 
 def _quantity(value: Any) -> Any:
@@ -77,19 +71,6 @@ class InstanceTypeListSpec(SpecModel):
     api_version: str = Field(alias="apiVersion", description="amlarc.azureml.com/v1alpha1 or v1")
     kind: Literal["InstanceTypeList", "List"] = Field(description="InstanceTypeList")
     items: list[InstanceTypeSpec] = Field(default_factory=list, description="The instance types.")
-
-
-def is_instance_type_document(data: dict[str, Any]) -> bool:
-    """An InstanceType or a list of them, by ``apiVersion`` and ``kind``."""
-    api, kind = data.get("apiVersion"), data.get("kind")
-    if not isinstance(api, str) or not isinstance(kind, str):
-        return False
-    if kind == "InstanceType" or kind == "InstanceTypeList":
-        return api.startswith(API_GROUP)
-    items = data.get("items")
-    return kind == "List" and isinstance(items, list) and bool(items) and all(
-        isinstance(i, dict) and i.get("kind") == "InstanceType" and str(i.get("apiVersion", "")).startswith(API_GROUP)
-        for i in items)
 
 
 __all__ = ["API_GROUP", "DEFAULT_NAME", "DEFAULT_REQUESTS", "InstanceTypeListSpec", "InstanceTypeSpec",

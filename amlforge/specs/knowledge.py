@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from amlforge.errors import Location, UserInputError
 
@@ -24,8 +25,7 @@ STATUSES = ("supported", "deprecated", "renamed", "retired")
 STALE_AFTER_DAYS = 183
 
 
-@dataclass(frozen=True)
-class Lifecycle:
+class Lifecycle(Struct, frozen=True):
     """One image or curated environment entry: a name (``match``) or a pattern (``regex``)."""
 
     status: str
@@ -51,8 +51,7 @@ class Lifecycle:
         return bool(self.regex) and re.match(self.regex, name) is not None
 
 
-@dataclass(frozen=True)
-class ServerDefect:
+class ServerDefect(Struct, frozen=True):
     """Releases of azureml-inference-server-http with a known defect."""
 
     versions: str
@@ -63,8 +62,7 @@ class ServerDefect:
     python: str = ""
 
 
-@dataclass
-class Knowledge:
+class Knowledge(Struct):
     """The catalog of one run (shipped entries plus the project's own)."""
 
     as_of: _dt.date
@@ -185,7 +183,7 @@ def load_knowledge(extra: Path | None = None) -> Knowledge:
 
 def to_dict(knowledge: Knowledge, today: _dt.date | None = None) -> dict[str, Any]:
     """The catalog as plain data (``amlforge data --format json``)."""
-    from dataclasses import asdict
+    from msgspec.structs import asdict
 
     return {
         "as_of": knowledge.as_of.isoformat(),

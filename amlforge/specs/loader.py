@@ -16,9 +16,10 @@ import re
 import types
 import typing
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from amlforge.errors import Location, UserInputError
 from amlforge.readers.azml_yaml import (
@@ -41,8 +42,7 @@ class NothingToLint(UserInputError):
     """The folders given hold no file to lint (``amlforge lint`` warns and exits 0)."""
 
 
-@dataclass
-class LoadResult:
+class LoadResult(Struct):
     """A loaded project and the problems met on the way."""
 
     project: Project
@@ -129,27 +129,32 @@ def _broken_link(path: Path) -> UserInputError:
                           "fix the link, or remove it")
 
 
-def _spec_class(kind: str) -> type:
-    from amlforge.specs import deployment, endpoint, environment, instance_type, model
+#: Document kind -> module and class of its spec model. Imported when a document of the kind is
+#: read: a run without instance types or models builds none of their models.
+_SPEC_CLASSES = {
+    "managed_endpoint": ("amlforge.specs.endpoint", "ManagedOnlineEndpoint"),
+    "kubernetes_endpoint": ("amlforge.specs.endpoint", "KubernetesOnlineEndpoint"),
+    "managed_deployment": ("amlforge.specs.deployment", "ManagedOnlineDeployment"),
+    "kubernetes_deployment": ("amlforge.specs.deployment", "KubernetesOnlineDeployment"),
+    "environment": ("amlforge.specs.environment", "EnvironmentSpec"),
+    "model": ("amlforge.specs.model", "ModelSpec"),
+    "kubernetes_instancetype": ("amlforge.specs.instance_type", "InstanceTypeSpec"),
+    "kubernetes_instancetypelist": ("amlforge.specs.instance_type", "InstanceTypeListSpec"),
+}
 
-    return {
-        "managed_endpoint": endpoint.ManagedOnlineEndpoint,
-        "kubernetes_endpoint": endpoint.KubernetesOnlineEndpoint,
-        "managed_deployment": deployment.ManagedOnlineDeployment,
-        "kubernetes_deployment": deployment.KubernetesOnlineDeployment,
-        "environment": environment.EnvironmentSpec,
-        "model": model.ModelSpec,
-        "kubernetes_instancetype": instance_type.InstanceTypeSpec,
-        "kubernetes_instancetypelist": instance_type.InstanceTypeListSpec,
-    }[kind]
+
+def _spec_class(kind: str) -> type:
+    import importlib
+
+    module, name = _SPEC_CLASSES[kind]
+    return getattr(importlib.import_module(module), name)
 
 
 #: ``--set KIND:key=value`` prefixes and the document families they select.
 OVERRIDE_KINDS = ("endpoint", "deployment", "environment", "model")
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(Struct, frozen=True):
     """One ``--set [KIND:]key.path=value``: what az ml's ``--set`` does to the file it creates."""
 
     kind: str | None

@@ -22,9 +22,11 @@ so the value is the original text as a string, at its original columns.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 
 # Same-length stand-ins for "{{" and "}}": printable for YAML, not indicators, never typed.
 _OPEN, _CLOSE = "\ue000\ue001", "\ue002\ue003"
@@ -32,7 +34,7 @@ _OPEN, _CLOSE = "\ue000\ue001", "\ue002\ue003"
 _NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 #: Every form of a placeholder. Groups: gh (``${{ x }}``), brace (``{{x}}``), angle (``<x>``),
 #: dollar (``${x}``), macro (``$(x)``), word (``x_place_holder``).
-_TOKEN = re.compile(
+_TOKEN = LazyPattern(
     r"\$\{\{\s*(?P<gh>[A-Za-z_][A-Za-z0-9_.\[\]'\"-]*)\s*\}\}"
     rf"|\{{\{{\s*(?P<brace>{_NAME})\s*\}}\}}"
     r"|(?<![A-Za-z0-9_<])<(?P<angle>[A-Za-z][A-Za-z0-9_.-]*)>"
@@ -41,12 +43,11 @@ _TOKEN = re.compile(
     r"|(?<![A-Za-z0-9_-])(?P<word>[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*[_-][Pp][Ll][Aa][Cc][Ee]_?[Hh][Oo][Ll][Dd][Ee][Rr])"
     r"(?![A-Za-z0-9_-])"
 )
-_BRACE = re.compile(rf"\{{\{{\s*({_NAME})\s*\}}\}}")
+_BRACE = LazyPattern(rf"\{{\{{\s*({_NAME})\s*\}}\}}")
 _HINTS = ("{{", "<", "$", "older", "OLDER")  # cheap pre-test before the regex
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(Struct, frozen=True):
     """One placeholder in a value: its text as written and the name ``--var`` fills it with."""
 
     text: str
@@ -65,8 +66,7 @@ def tokens(value: str) -> list[Token]:
     return out
 
 
-@dataclass
-class ColumnMap:
+class ColumnMap(Struct):
     """Columns of a filled text, mapped back to the original (lines never change: values of
     ``--var`` hold no line breaks). Per line: sorted edits (new start, new end, old start, old end),
     0-based."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from msgspec import Struct, field
 
 from amlforge.errors import Location
 from amlforge.specs.source import SourceMap, YamlPath
@@ -47,8 +48,7 @@ KINDS = (
 )
 
 
-@dataclass(eq=False)
-class Document:
+class Document(Struct, eq=False):
     """One YAML file: where it is, what kind it is, its data, source map and spec."""
 
     path: Path
@@ -73,8 +73,7 @@ class Document:
         return self.kind.rsplit("_", 1)[-1]
 
 
-@dataclass(frozen=True)
-class Anchor:
+class Anchor(Struct, frozen=True):
     """A place in a document that a finding can point at."""
 
     doc: Document
@@ -94,8 +93,7 @@ class Anchor:
         return self.doc.source.has(self.path)
 
 
-@dataclass(frozen=True)
-class LocalPath:
+class LocalPath(Struct, frozen=True):
     """A path a spec refers to, resolved against the YAML file that names it."""
 
     raw: str
@@ -105,8 +103,7 @@ class LocalPath:
     is_dir: bool
 
 
-@dataclass(eq=False)
-class Loaded(Generic[T]):
+class Loaded(Struct, Generic[T], eq=False):
     """A spec object with the document and path it was read from."""
 
     spec: T
@@ -128,8 +125,7 @@ class Loaded(Generic[T]):
         return self.name or self.doc.path.name
 
 
-@dataclass(eq=False)
-class EndpointGroup:
+class EndpointGroup(Struct, eq=False):
     """An endpoint and the deployments that name it (either may be missing from the run)."""
 
     name: str
@@ -155,8 +151,7 @@ def _identity(item: Loaded[Any], fields: tuple[str, ...]) -> tuple[str, ...] | N
     return tuple(values)
 
 
-@dataclass(eq=False)
-class Project:
+class Project(Struct, eq=False, dict=True):
     """Everything one lint run sees."""
 
     root: Path
@@ -182,8 +177,8 @@ class Project:
     #: The projects ``amlforge lint`` rendered from the run's amlforge.yaml files, by the spec's
     #: path relative to ``root`` (``amlforge review`` compares them with the base's).
     rendered: dict[str, Project] = field(default_factory=dict)
-    _path_cache: dict[tuple[Path, str], LocalPath] = field(default_factory=dict, repr=False)
-    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _path_cache: dict[tuple[Path, str], LocalPath] = field(default_factory=dict)
+    _memo: dict[Any, Any] = field(default_factory=dict)
 
     def memo(self, key: Any, factory: Callable[[], Any]) -> Any:
         """Compute a cross-rule fact once per run (e.g. a parsed score.py) and cache it."""
@@ -337,9 +332,9 @@ class Project:
     def quota_figures(self) -> QuotaSpec:
         """Quota from --quota, or the documented defaults."""
         if self.quota is None:
-            from amlforge.specs.quota import QuotaSpec
+            from amlforge.specs.quota import documented_defaults
 
-            self.quota = QuotaSpec()
+            self.quota = documented_defaults()
         return self.quota
 
     def option(self, name: str, default: Any) -> Any:

@@ -35,13 +35,14 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from msgspec import Struct
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, WithJsonSchema, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
 from amlforge.specs._base import SpecModel, _scalar_to_str, enum_field
 from amlforge.specs.environment import BuildContext, InferenceConfig
@@ -70,8 +71,8 @@ STARTUP_PROBE_API_VERSION = "2025-12-01"
 # ---------------------------------------------------------------------------------------------
 # Value types. Each raises a PydanticCustomError of type ``spec_*`` whose context carries a hint.
 
-_LINE_BREAK = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
-_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
+_LINE_BREAK = LazyPattern(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+_TEXT_CONTROL = LazyPattern(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 
 
 def spec_error(error_type: str, message: str, hint: str, **context: Any) -> PydanticCustomError:
@@ -86,7 +87,7 @@ def _char_name(char: str) -> str:
 
 
 #: What az-ml YAML linting reads as a ``{{NAME}}`` placeholder (as amlforge.specs.source does).
-_PLACEHOLDER = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_.-]*\s*\}\}")
+_PLACEHOLDER = LazyPattern(r"\{\{\s*[A-Za-z_][A-Za-z0-9_.-]*\s*\}\}")
 
 
 def _no_placeholder(value: str) -> None:
@@ -768,8 +769,7 @@ def schema_text() -> str:
 # Loading
 
 
-@dataclass(frozen=True)
-class LoadedSpec:
+class LoadedSpec(Struct, frozen=True):
     """A validated spec with where it came from."""
 
     spec: ProjectSpec

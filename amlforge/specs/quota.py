@@ -49,17 +49,30 @@ DEFAULT_INSTANCES_PER_DEPLOYMENT = _limit("instances_per_deployment")
 DEFAULT_TOTAL_COMPUTE = 500  # shared with training clusters and compute instances (how-to-manage-quotas.md)
 
 
+def _usage(limit: int) -> Usage:
+    """A documented default limit, nothing used (trusted figures: no validation needed)."""
+    return Usage.model_construct(limit=limit, usage=0)
+
+
+def documented_defaults() -> QuotaSpec:
+    """The documented default quota, without validating (and so without building the schema)."""
+    return QuotaSpec.model_construct()
+
+
 class QuotaSpec(SpecModel):
     """Quota of one subscription and region."""
 
     subscription: str | None = Field(None, description="Subscription id, for the report.")
     region: str | None = Field(None, description="Azure region, for the report.")
     families: dict[str, Usage] = Field(default_factory=dict, description="vCPU quota per VM family.")
-    endpoints: Usage = Field(Usage(limit=DEFAULT_ENDPOINTS), description="Online endpoints.")
-    deployments: Usage = Field(Usage(limit=DEFAULT_DEPLOYMENTS), description="Deployments.")
+    # Defaults are made when used: a model instance at import would build the schema (~5 ms of
+    # every start-up) for the runs that read no quota file.
+    endpoints: Usage = Field(default_factory=lambda: _usage(DEFAULT_ENDPOINTS), description="Online endpoints.")
+    deployments: Usage = Field(default_factory=lambda: _usage(DEFAULT_DEPLOYMENTS), description="Deployments.")
     deployments_per_endpoint: int = Field(DEFAULT_DEPLOYMENTS_PER_ENDPOINT, ge=1, description="Per endpoint.")
     instances_per_deployment: int = Field(DEFAULT_INSTANCES_PER_DEPLOYMENT, ge=1, description="Per deployment.")
-    total_compute: Usage = Field(Usage(limit=DEFAULT_TOTAL_COMPUTE), description="Regional total compute limit.")
+    total_compute: Usage = Field(default_factory=lambda: _usage(DEFAULT_TOTAL_COMPUTE),
+                                 description="Regional total compute limit.")
     source: str = Field("documented defaults", description="Where these figures come from.", exclude=True)
 
     def family(self, name: str) -> Usage | None:
@@ -97,4 +110,4 @@ def load_quota(path: Path) -> QuotaSpec:
     return spec.model_copy(update={"source": display})
 
 
-__all__ = ["QuotaSpec", "Usage", "load_quota"]
+__all__ = ["QuotaSpec", "Usage", "documented_defaults", "load_quota"]

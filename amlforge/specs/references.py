@@ -8,26 +8,27 @@ a string. Only strings with the ``azureml:`` prefix are references; azure-ai-ml 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from msgspec import Struct
 from pydantic_core import PydanticCustomError
 
-_REGISTRY = re.compile(
+from amlforge._regex import LazyPattern
+
+_REGISTRY = LazyPattern(
     r"^azureml://registries/(?P<registry>[^/]+)/(?P<kind>models|environments|codes|components)/"
     r"(?P<name>[^/]+)(?:/versions/(?P<version>[^/]+)|/labels/(?P<label>[^/]+))?$"
 )
-_ARM = re.compile(
+_ARM = LazyPattern(
     r"^azureml:/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
     r"Microsoft\.MachineLearningServices/workspaces/(?P<ws>[^/]+)/(?P<kind>models|environments|codes)/"
     r"(?P<name>[^/]+)(?:/versions/(?P<version>[^/]+))?$",
     re.IGNORECASE,
 )
-_SHORT = re.compile(r"^azureml:(?P<name>[^:@/]+)(?::(?P<version>[^:@/]+)|@(?P<label>[^:@/]+))?\Z")
-_COMPUTE = re.compile(r"^azureml:(?P<name>[^:@/]+)\Z")
+_SHORT = LazyPattern(r"^azureml:(?P<name>[^:@/]+)(?::(?P<version>[^:@/]+)|@(?P<label>[^:@/]+))?\Z")
+_COMPUTE = LazyPattern(r"^azureml:(?P<name>[^:@/]+)\Z")
 
 
-@dataclass(frozen=True)
-class AssetRef:
+class AssetRef(Struct, frozen=True):
     """A parsed asset reference.
 
     Attributes:

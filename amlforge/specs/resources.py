@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import AliasChoices, Field
 
+from amlforge._regex import LazyPattern
 from amlforge.specs._base import SpecModel
 
 
@@ -29,7 +28,7 @@ class ResourceRequirements(SpecModel):
     limits: ResourceSettings | None = Field(None, description="Hard caps; required for GPUs.")
 
 
-_QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([a-zA-Z]*)\s*\Z")
+_QUANTITY = LazyPattern(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([a-zA-Z]*)\s*\Z")
 _FACTORS = {
     "": 1,
     "m": 1e-3,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 
+from msgspec import Struct
 
-@dataclass(frozen=True)
-class Sku:
+
+class Sku(Struct, frozen=True):
     """One VM size usable by managed online deployments."""
 
     name: str

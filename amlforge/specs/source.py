@@ -9,16 +9,16 @@ document can cause (a "billion laughs" file composes to a few nodes but expands 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
-from amlforge.specs.placeholders import ColumnMap, fill, neutralise, restore, tokens
 from amlforge.specs.files import read_user_bytes
+from amlforge.specs.placeholders import ColumnMap, fill, neutralise, restore, tokens
 
 try:  # the C loader is 10-20x faster; fall back when PyYAML was built without libyaml
     from yaml import CSafeLoader as _Loader
@@ -41,7 +41,7 @@ _FREE_TEXT_KEYS = frozenset({"description", "tags"})
 _SHELL_KEYS = frozenset({"environment_variables"})
 
 #: A YAML anchor (``&name``) at the start of a value.
-_ANCHOR = re.compile(r"(?:^|[\s,\[{:-])&[^\s,\[\]{}]")
+_ANCHOR = LazyPattern(r"(?:^|[\s,\[{:-])&[^\s,\[\]{}]")
 #: Longest integer scalar read (in characters), and the largest magnitude (in bits, about 1,000
 #: decimal digits): far above any az-ml setting, far below Python's 4,300-digit limit on turning
 #: integers into text, so that every number read can be shown in a message.
@@ -67,8 +67,7 @@ _SCALARS = {
 }
 
 
-@dataclass(frozen=True)
-class Placeholder:
+class Placeholder(Struct, frozen=True):
     """A placeholder (``{{NAME}}``, ``<NAME>``, ...; see ``specs/placeholders.py``) that no
     ``--var`` filled in: the value at ``path`` holds ``text`` at ``line``:``column``."""
 
@@ -79,8 +78,7 @@ class Placeholder:
     column: int = 0
 
 
-@dataclass(frozen=True)
-class DuplicateKey:
+class DuplicateKey(Struct, frozen=True):
     """A mapping key given twice; the later value wins (as in azure-ai-ml)."""
 
     path: YamlPath
@@ -89,8 +87,7 @@ class DuplicateKey:
     first_line: int
 
 
-@dataclass
-class SourceMap:
+class SourceMap(Struct):
     """Where every value of one YAML document came from.
 
     ``values`` maps a path (mapping keys and list indexes from the document root) to the

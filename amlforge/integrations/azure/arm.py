@@ -30,22 +30,23 @@ the output does not depend on the SDK's model generation.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
 from amlforge.integrations.azure.errors import ArmError, ArmRejected, Call, azure_errors, response_error
 
-SUBSCRIPTION_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+SUBSCRIPTION_RE = LazyPattern(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 #: Resource group names: 1-90 of letters, digits, ``-_.()``, not ending in ``.`` (ARM naming rules).
-RESOURCE_GROUP_RE = re.compile(r"^[-\w.()]{0,89}[-\w()]\Z")
+RESOURCE_GROUP_RE = LazyPattern(r"^[-\w.()]{0,89}[-\w()]\Z")
 #: Deployment names: 1-64 of letters, digits, ``-_.()``.
-DEPLOYMENT_NAME_RE = re.compile(r"^[-\w.()]{1,64}\Z")
+DEPLOYMENT_NAME_RE = LazyPattern(r"^[-\w.()]{1,64}\Z")
 MODES = ("Incremental", "Complete")
 #: The role that allows validate, what-if and deploy on a resource group.
 DEPLOY_PERMISSION = ("Microsoft.Resources/deployments/* on the resource group and write access to its "
@@ -55,8 +56,7 @@ DEPLOY_PERMISSION = ("Microsoft.Resources/deployments/* on the resource group an
 # --- what to deploy ---------------------------------------------------------------------------
 
 
-@dataclass
-class DeploymentInput:
+class DeploymentInput(Struct):
     """A template with its parameters, and where it came from.
 
     Attributes:
@@ -219,8 +219,7 @@ def check_names(subscription: str | None, resource_group: str | None, deployment
 # --- the client -------------------------------------------------------------------------------
 
 
-@dataclass
-class Target:
+class Target(Struct):
     """Where the operations go and how they are retried and polled."""
 
     subscription: str
@@ -232,7 +231,7 @@ class Target:
     poll_interval: float = 10.0
     #: The region the template deploys to, when known (for hints such as ``az group create -l``).
     region: str = ""
-    _credential: Any = field(default=None, init=False, repr=False, compare=False)
+    _credential: Any = field(default=None)
 
     def call(self, action: str) -> Call:
         return Call(action, self.endpoint, self.subscription, self.resource_group, region=self.region,
@@ -286,8 +285,7 @@ def _raw(pipeline_response: Any, deserialized: Any, headers: Any) -> Any:
 # --- validate ---------------------------------------------------------------------------------
 
 
-@dataclass
-class ValidateResult:
+class ValidateResult(Struct):
     """A template ARM accepted: the resources it validated."""
 
     body: dict[str, Any]
@@ -355,8 +353,7 @@ def split_resource_id(resource_id: str) -> tuple[str, str]:
     return "/".join(types), "/".join(names)
 
 
-@dataclass(frozen=True)
-class PropertyChange:
+class PropertyChange(Struct, frozen=True):
     """One ``WhatIfPropertyChange``: path, kind, before and after, nested changes."""
 
     path: str
@@ -400,8 +397,7 @@ def _show(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-@dataclass(frozen=True)
-class ResourceChange:
+class ResourceChange(Struct, frozen=True):
     """One ``WhatIfChange``."""
 
     change_type: str
@@ -430,8 +426,7 @@ class ResourceChange:
         return out
 
 
-@dataclass
-class WhatIfSummary:
+class WhatIfSummary(Struct):
     """The what-if result per resource: create, modify (with the property diff), delete, no change."""
 
     status: str
@@ -499,8 +494,7 @@ def what_if(client: Any, dep: DeploymentInput, target: Target) -> WhatIfSummary:
 # --- deploy -----------------------------------------------------------------------------------
 
 
-@dataclass
-class DeployResult:
+class DeployResult(Struct):
     """A finished deployment, as ARM reports it."""
 
     body: dict[str, Any]

@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from amlforge.errors import AmlforgeError, UserInputError
 
@@ -30,8 +31,7 @@ REGION_CODES = {"noregisteredproviderfound", "locationnotavailableforresourcetyp
                 "locationnotsupported", "unsupportedlocation"}
 
 
-@dataclass(frozen=True)
-class ArmError:
+class ArmError(Struct, frozen=True):
     """One ARM error: code, message and inner errors."""
 
     code: str
@@ -91,8 +91,7 @@ class ArmRejected(AmlforgeError):
                 "correlation_id": self.correlation_id or None}
 
 
-@dataclass
-class Call:
+class Call(Struct):
     """What was being done, for the messages."""
 
     action: str  # "validate the template", "read the quota", ...

@@ -36,12 +36,13 @@ only when pre-flight runs.
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
 from amlforge.integrations.azure.errors import ArmError, Call, response_error, translate
 from amlforge.integrations.azure.quota import REGION_RE
@@ -51,8 +52,8 @@ WORKSPACE_TYPE = f"{ML_NAMESPACE}/workspaces"
 #: The workspace is read with the api-version of the template's ML resources, else this one (the
 #: default ``target.api_version`` of a spec).
 DEFAULT_ML_API_VERSION = "2026-05-01"
-WORKSPACE_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}\Z")
-API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?\Z")
+WORKSPACE_NAME_RE = LazyPattern(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}\Z")
+API_VERSION_RE = LazyPattern(r"^\d{4}-\d{2}-\d{2}(-preview)?\Z")
 
 #: What each read needs, for the note when it is refused.
 GROUP_READ = "Reader on the resource group (Microsoft.Resources/subscriptions/resourceGroups/read)"
@@ -66,8 +67,7 @@ OPERATIONS = {"validate": "validating the template", "what-if": "running what-if
 # --- what the template needs ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Struct, frozen=True):
     """What pre-flight checks for one template, worked out without asking Azure.
 
     Attributes:
@@ -176,8 +176,7 @@ def plan(dep: Any) -> Plan:
 # --- the checks -------------------------------------------------------------------------------
 
 
-@dataclass
-class Report:
+class Report(Struct):
     """What pre-flight found: the checks that passed, and notes (skipped checks, differences)."""
 
     passed: list[str] = field(default_factory=list)

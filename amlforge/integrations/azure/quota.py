@@ -30,10 +30,12 @@ one GET with paging needs none of its thousands of models.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from msgspec import Struct
+
+from amlforge._regex import LazyPattern
 from amlforge.errors import UserInputError
 from amlforge.specs.quota import QuotaSpec, Usage
 
@@ -41,13 +43,12 @@ API_VERSION = "2024-04-01"
 #: Pages followed at most (a region lists a few dozen rows in one or two pages).
 MAX_PAGES = 20
 FAMILY_SUFFIX = " cluster dedicated vcpus"
-REGION_RE = re.compile(r"^[a-z][a-z0-9]{1,39}\Z")
+REGION_RE = LazyPattern(r"^[a-z][a-z0-9]{1,39}\Z")
 READ_PERMISSION = ("Microsoft.MachineLearningServices/locations/usages/read on the subscription (for example the "
                    "Reader role)")
 
 
-@dataclass(frozen=True)
-class LiveQuota:
+class LiveQuota(Struct, frozen=True):
     """What the usages API said, as quota figures."""
 
     spec: QuotaSpec
@@ -206,8 +207,7 @@ def quota_file_text(live: LiveQuota) -> str:
 # --- ``amlforge quota --live [--save FILE]`` ------------------------------------------------------
 
 
-@dataclass
-class LiveQuotaFile:
+class LiveQuotaFile(Struct):
     """Live figures written as a quota file (``--save FILE``, else a temporary file), so that the
     quota table and rules read them exactly as they read ``--quota FILE``: live and saved figures
     give the same results by construction."""
@@ -259,10 +259,10 @@ class LiveQuotaFile:
 
     def relabel(self, table: Any) -> Any:
         """The table with its source named after Azure rather than the (temporary) file."""
-        import dataclasses
+        import msgspec.structs
 
         source = self.live.spec.source + (f", saved to {self.path}" if self.saved else "")
-        return dataclasses.replace(table, source=source)
+        return msgspec.structs.replace(table, source=source)
 
     def notes(self, table: Any) -> list[str]:
         """What the user should know about live figures (printed on stderr)."""

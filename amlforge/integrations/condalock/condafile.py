@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from msgspec import Struct
 
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location
 from amlforge.integrations.condalock._common import YAML_LOADER
 from amlforge.integrations.condalock.errors import CondaFileError
@@ -17,8 +18,7 @@ from amlforge.integrations.condalock.errors import CondaFileError
 __all__ = ["CondaFile", "Requirement", "read_conda_file"]
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(Struct, frozen=True):
     """One requirement of a conda file.
 
     Attributes:
@@ -41,8 +41,7 @@ class Requirement:
         return f"line {self.line}" if self.line else "unknown line"
 
 
-@dataclass(frozen=True)
-class CondaFile:
+class CondaFile(Struct, frozen=True):
     """A parsed and checked conda environment file.
 
     Attributes:
@@ -91,10 +90,10 @@ class CondaFile:
         return self.location()
 
 
-_CONDA_NAME = re.compile(r"^\s*(?:[^\s:]+::)?([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
-_PIP_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._\-]*)")
-_EGG = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._\-]*)")
-SELECTOR_COMMENT = re.compile(r"#\s*\[[^\]]*\]")
+_CONDA_NAME = LazyPattern(r"^\s*(?:[^\s:]+::)?([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
+_PIP_NAME = LazyPattern(r"^\s*([A-Za-z0-9][A-Za-z0-9._\-]*)")
+_EGG = LazyPattern(r"#egg=([A-Za-z0-9][A-Za-z0-9._\-]*)")
+SELECTOR_COMMENT = LazyPattern(r"#\s*\[[^\]]*\]")
 
 
 def canonical_pip_name(name: str) -> str:

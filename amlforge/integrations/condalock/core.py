@@ -11,11 +11,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from msgspec import Struct
+from msgspec.structs import replace
 
 from amlforge.errors import AmlforgeError, Location, UserInputError
 from amlforge.integrations.condalock._common import (
@@ -58,8 +59,7 @@ from amlforge.integrations.condalock.solver import SolverInfo, resolve_solver
 __all__ = ["LockProgress", "LockResult", "ProgressCallback", "lock_conda_file", "lock_many"]
 
 
-@dataclass(frozen=True)
-class LockProgress:
+class LockProgress(Struct, frozen=True):
     """A progress event for one environment.
 
     Attributes:
@@ -78,8 +78,7 @@ class LockProgress:
 ProgressCallback = Callable[[LockProgress], None]
 
 
-@dataclass(frozen=True)
-class LockResult:
+class LockResult(Struct, frozen=True):
     """What happened to one environment.
 
     Attributes:

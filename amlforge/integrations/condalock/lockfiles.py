@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
 import yaml
+from msgspec import Struct
 
 from amlforge import __version__
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location, UserInputError
 from amlforge.specs.files import read_user_bytes
 
@@ -51,8 +51,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class LockPaths:
+class LockPaths(Struct, frozen=True):
     """Where the lock of one conda file lives.
 
     Attributes:
@@ -154,8 +153,7 @@ def _key(inputs: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class LockedPackage:
+class LockedPackage(Struct, frozen=True):
     """One package of a lock.
 
     Attributes:
@@ -250,7 +248,7 @@ def read_lockfile(lockfile: Path) -> tuple[LockedPackage, ...]:
     return parse_lock_data(data, str(lockfile))[1]
 
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-=<>!*,+~/@:\[\] ]*\Z")
+_PLAIN = LazyPattern(r"^[A-Za-z0-9_][A-Za-z0-9_.\-=<>!*,+~/@:\[\] ]*\Z")
 
 
 def _yaml_scalar(value: str) -> str:
@@ -331,8 +329,7 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(read_user_bytes(path, str(path), MAX_LOCK_BYTES, what="lock files")).hexdigest()
 
 
-@dataclass(frozen=True)
-class LockStatus:
+class LockStatus(Struct, frozen=True):
     """Whether the lock of a conda file is up to date.
 
     Attributes:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlparse
 
+from amlforge._regex import LazyPattern
 from amlforge.errors import AmlforgeError, Location
 from amlforge.integrations.condalock._common import (
     POETRY_URL_VAR,
@@ -168,18 +169,18 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
     proc.wait()
 
 
-_NETWORK = re.compile(
+_NETWORK = LazyPattern(
     r"dns error|error sending request|client error \(Connect\)|connection refused|"
     r"Max retries exceeded|NameResolutionError|NewConnectionError|timed out|"
     r"Temporary failure in name resolution|Network is unreachable|ConnectTimeout",
     re.IGNORECASE,
 )
-_NOT_FOUND = re.compile(r"could not find subdir|404 Not Found|\b404\b|does not exist",
+_NOT_FOUND = LazyPattern(r"could not find subdir|404 Not Found|\b404\b|does not exist",
                         re.IGNORECASE)
-_BAD_SPEC = re.compile(r"Invalid(?:MatchSpec|VersionSpec|Version|PackageName)Error|"
+_BAD_SPEC = LazyPattern(r"Invalid(?:MatchSpec|VersionSpec|Version|PackageName)Error|"
                        r"InvalidSpec|Can't parse conda spec")
-_PLATFORM_FAIL = re.compile(r"Could not lock the environment for platform (\S+?):?$")
-_EXC_LINE = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit)): (.*)$")
+_PLATFORM_FAIL = LazyPattern(r"Could not lock the environment for platform (\S+?):?$")
+_EXC_LINE = LazyPattern(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit)): (.*)$")
 
 
 def _mentions(text: str, name: str) -> bool:

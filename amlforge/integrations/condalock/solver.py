@@ -6,9 +6,10 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from msgspec import Struct
 
 from amlforge.integrations.condalock._common import SHIM_NAME, atomic_write
 from amlforge.integrations.condalock.errors import SolverNotFoundError
@@ -16,8 +17,7 @@ from amlforge.integrations.condalock.errors import SolverNotFoundError
 __all__ = ["SolverInfo", "resolve_solver"]
 
 
-@dataclass(frozen=True)
-class SolverInfo:
+class SolverInfo(Struct, frozen=True):
     """The conda solver executable conda-lock will run.
 
     Attributes:

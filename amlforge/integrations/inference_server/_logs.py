@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-_FRAME_RE = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?P<comma>,)?(?: in (?P<func>.+?))?\s*$')
-_RECORD_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z] \[\d+\] \S+ - ")
+from msgspec import Struct
+
+from amlforge._regex import LazyPattern
+
+_FRAME_RE = LazyPattern(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?P<comma>,)?(?: in (?P<func>.+?))?\s*$')
+_RECORD_RE = LazyPattern(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z] \[\d+\] \S+ - ")
 _TRACEBACK_HEAD = "Traceback (most recent call last):"
 _DUMP_HEAD = "(most recent call first):"
 _CHAIN_LINES = (
@@ -35,11 +38,10 @@ _NOISE = (
 
 
 #: Lines that continue a noise record: its traceback, or the server's "Extra keys = [...]".
-_NOISE_CONTINUATION = re.compile(r"^(\s|Traceback \(|Extra keys = |[\w.]+(Error|Exception): )")
+_NOISE_CONTINUATION = LazyPattern(r"^(\s|Traceback \(|Extra keys = |[\w.]+(Error|Exception): )")
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(Struct, frozen=True):
     """One stack frame found in the log."""
 
     file: str

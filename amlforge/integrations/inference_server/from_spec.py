@@ -6,17 +6,17 @@ worker count, readiness probe, request timeout and conda file to :class:`SmokeTa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from amlforge.errors import Location, UserInputError
 
 SAMPLE_NAMES = ("sample-request.json", "sample_request.json", "sample-input.json")
 
 
-@dataclass
-class DeploymentSmokeSettings:
+class DeploymentSmokeSettings(Struct):
     """Everything a smoke run takes from one deployment (None: not given by the spec)."""
 
     label: str
@@ -188,9 +188,10 @@ def _is_project_spec(path: Path) -> bool:
 def _settings_from_project_spec(path: Path, deployment_name: str | None) -> DeploymentSmokeSettings:
     """Smoke settings for a deployment of an ``amlforge.yaml``: render its az-ml YAML into a
     private folder (paths rebased to the spec, as ``amlforge generate`` does) and read that."""
-    import dataclasses
     import shutil
     import tempfile
+
+    import msgspec.structs
 
     from amlforge.generators.inputs import read_inputs, relative_posix
     from amlforge.generators.pipeline import render_files
@@ -200,7 +201,7 @@ def _settings_from_project_spec(path: Path, deployment_name: str | None) -> Depl
     staging = Path(tempfile.mkdtemp(prefix="amlforge-smoke-"))
     try:
         inputs = read_inputs(loaded, staging)
-        inputs = dataclasses.replace(inputs, to_spec=relative_posix(loaded.folder, staging))
+        inputs = msgspec.structs.replace(inputs, to_spec=relative_posix(loaded.folder, staging))
         for rel, text in render_files(inputs, ("yaml",)).items():
             (staging / rel).parent.mkdir(parents=True, exist_ok=True)
             (staging / rel).write_text(text, encoding="utf-8")

@@ -28,8 +28,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
+from msgspec.structs import asdict
 
 from amlforge.errors import UserInputError
 from amlforge.specs.files import read_user_text
@@ -117,8 +119,7 @@ class SmokeInputError(ValueError):
         self.hint = hint
 
 
-@dataclass(frozen=True)
-class SmokeTarget:
+class SmokeTarget(Struct, frozen=True):
     """What to run, with the deployment settings that matter for a smoke test.
 
     Attributes:
@@ -172,8 +173,7 @@ class SmokeTarget:
         return self.probe_initial_delay_s + self.probe_failure_threshold * self.probe_period_s
 
 
-@dataclass
-class SmokeReport:
+class SmokeReport(Struct):
     """Outcome of a smoke test. JSON-serialisable through :meth:`to_dict`.
 
     Attributes:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from msgspec import Struct, field
+
+from amlforge._regex import LazyPattern
 from amlforge.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -175,11 +177,11 @@ def mlflow_no_code(project: Project, dep: Loaded[OnlineDeploymentBase]) -> str |
 
 # --- GPU intent -------------------------------------------------------------------------------
 
-_GPU_WORD = re.compile(r"(?<![a-z])(cuda|cudnn|gpu)", re.IGNORECASE)
-_CPU_WORD = re.compile(r"(?<![a-z])cpu(?![a-z])", re.IGNORECASE)
-_CUDA_WORD = re.compile(r"(?<![a-z])cuda", re.IGNORECASE)
-_PIP_CUDA_LOCAL = re.compile(r"\+cu\d", re.IGNORECASE)
-_EXTRAS = re.compile(r"\[([^\]]*)\]")
+_GPU_WORD = LazyPattern(r"(?<![a-z])(cuda|cudnn|gpu)", re.IGNORECASE)
+_CPU_WORD = LazyPattern(r"(?<![a-z])cpu(?![a-z])", re.IGNORECASE)
+_CUDA_WORD = LazyPattern(r"(?<![a-z])cuda", re.IGNORECASE)
+_PIP_CUDA_LOCAL = LazyPattern(r"\+cu\d", re.IGNORECASE)
+_EXTRAS = LazyPattern(r"\[([^\]]*)\]")
 #: Packages that only exist to run on NVIDIA GPUs (normalised names).
 _GPU_PACKAGES = {
     "pytorch-cuda", "cudatoolkit", "cudnn", "nccl", "tensorrt", "tensorflow-gpu", "onnxruntime-gpu",
@@ -200,8 +202,7 @@ _TORCH_CPU_MARKERS = {"cpuonly", "pytorch-cpu"}
 _TORCH_FAMILY = {"torch", "pytorch", "torchvision", "torchaudio"}
 
 
-@dataclass
-class GpuIntent:
+class GpuIntent(Struct):
     """What an environment says about GPUs.
 
     Attributes:

@@ -21,9 +21,10 @@ lint`` does, and sums the projects that share quota figures (:func:`quota_for_pa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from amlforge.policies.capacity._helpers import is_managed, label
 
@@ -39,8 +40,7 @@ if TYPE_CHECKING:
 OK, OVER, GPU_DEFAULT_ZERO, UNKNOWN = "ok", "over quota", "GPU quota 0 unless raised", "no quota figures"
 
 
-@dataclass(frozen=True)
-class DeploymentUse:
+class DeploymentUse(Struct, frozen=True):
     """What one managed deployment reserves."""
 
     deployment: Loaded[OnlineDeploymentBase]
@@ -88,8 +88,7 @@ class DeploymentUse:
         }
 
 
-@dataclass(frozen=True)
-class FamilyRow:
+class FamilyRow(Struct, frozen=True):
     """One VM family: what the run reserves in it and what the quota allows."""
 
     family: str
@@ -148,8 +147,7 @@ class FamilyRow:
         }
 
 
-@dataclass(frozen=True)
-class CountRow:
+class CountRow(Struct, frozen=True):
     """A counted limit (endpoints, deployments, total compute): this run's count against limit - usage."""
 
     what: str
@@ -179,8 +177,7 @@ class CountRow:
                 "status": self.status}
 
 
-@dataclass(frozen=True)
-class EndpointRow:
+class EndpointRow(Struct, frozen=True):
     """Deployments of one endpoint against the per-endpoint limit."""
 
     endpoint: str
@@ -199,8 +196,7 @@ class EndpointRow:
         return {"endpoint": self.endpoint, "deployments": self.count, "limit": self.limit, "status": self.status}
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(Struct, frozen=True):
     """A managed deployment that could not be counted, and why."""
 
     deployment: Loaded[OnlineDeploymentBase]
@@ -211,8 +207,7 @@ class Skipped:
                 "reason": self.reason}
 
 
-@dataclass(frozen=True)
-class QuotaTable:
+class QuotaTable(Struct, frozen=True):
     """Everything ``amlforge quota`` prints and the quota rules check."""
 
     source: str
@@ -307,8 +302,7 @@ def _build(project: Project) -> QuotaTable:
 # --- the command's library function and text form ------------------------------------------------
 
 
-@dataclass
-class QuotaRun:
+class QuotaRun(Struct):
     """Result of :func:`quota_for_paths`: one table per set of quota figures, and the load problems
     met on the way.
 
@@ -352,7 +346,6 @@ def quota_for_paths(paths: Sequence[Path | str], *, quota: Path | None = None, r
     from amlforge.policies.config import build_config
     from amlforge.policies.settings import Resolver
     from amlforge.specs.loader import LoadOptions, load_project
-    from amlforge.specs.project import Project
     from amlforge.specs.quota import load_quota
 
     resolver = Resolver(config_file=config_file, root=root)

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.policies.traffic._resources import show
-from amlforge.specs.instance_type import DEFAULT_REQUESTS
+from amlforge.specs.kubernetes import DEFAULT_REQUESTS
 from amlforge.specs.project import Project
 from amlforge.specs.resources import parse_quantity
 

@@ -38,7 +38,7 @@ instance_type: gpu-small
 from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
-from amlforge.specs.instance_type import DEFAULT_NAME
+from amlforge.specs.kubernetes import DEFAULT_NAME
 from amlforge.specs.project import Project
 
 

@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 import os
-
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from amlforge.data import load_json
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
+
+from amlforge.data import load_json
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -44,8 +45,7 @@ def _data(name: str) -> Any:
     return load_json(name)
 
 
-@dataclass(frozen=True)
-class ServerRelease:
+class ServerRelease(Struct, frozen=True):
     """One release of azureml-inference-server-http, from its PyPI metadata."""
 
     version: Version
@@ -66,8 +66,7 @@ def server_releases() -> tuple[ServerRelease, ...]:
     return tuple(sorted(out, key=lambda r: r.version))
 
 
-@dataclass(frozen=True)
-class KnownImage:
+class KnownImage(Struct, frozen=True):
     """A prebuilt inference image of concept-prebuilt-docker-images-inference.md."""
 
     image: str
@@ -85,8 +84,7 @@ def _images() -> dict[str, Any]:
 # Image references
 
 
-@dataclass(frozen=True)
-class ImageRef:
+class ImageRef(Struct, frozen=True):
     """A Docker image reference split into its parts (docker.io when no registry is given)."""
 
     raw: str
@@ -189,8 +187,7 @@ def _specifier(source: str, text: str) -> SpecifierSet | None:
         return None
 
 
-@dataclass(frozen=True)
-class Range:
+class Range(Struct, frozen=True):
     """The versions a specifier set allows, as one interval (``!=`` exclusions ignored)."""
 
     lo: Version | None = None
@@ -373,8 +370,7 @@ def is_no_code(dep: Loaded[OnlineDeploymentBase]) -> bool:
 # MLflow model folders
 
 
-@dataclass
-class MlflowModel:
+class MlflowModel(Struct):
     """What amlforge reads from a local MLflow model folder.
 
     Attributes:
@@ -415,8 +411,8 @@ def _read_mlflow(folder: LocalPath) -> MlflowModel:
     from amlforge.errors import UserInputError
     from amlforge.specs.conda import load_conda_file
     from amlforge.specs.files import read_user_text
-    from amlforge.specs.source import parse_yaml
     from amlforge.specs.loader import display_path
+    from amlforge.specs.source import parse_yaml
 
     info = MlflowModel(folder)
     if not folder.is_dir:
@@ -483,8 +479,7 @@ def iter_mlflow_deployments(project: Project) -> Iterator[tuple[Loaded[OnlineDep
 # Pins that fight the inference server's own requirements
 
 
-@dataclass(frozen=True)
-class ServerConflict:
+class ServerConflict(Struct, frozen=True):
     """A conda-file pin that no allowed server release accepts."""
 
     dep: Dependency

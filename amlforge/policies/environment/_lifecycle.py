@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from amlforge.policies.environment._helpers import parse_image
-from amlforge.specs.knowledge import Lifecycle
+from msgspec import Struct
+
 from amlforge.errors import Location
+from amlforge.policies.environment._helpers import parse_image
 from amlforge.specs.environment import EnvironmentSpec
+from amlforge.specs.knowledge import Lifecycle
 from amlforge.specs.project import Anchor, Loaded, Project
 from amlforge.specs.references import parse_asset_ref
 
@@ -16,8 +17,7 @@ from amlforge.specs.references import parse_asset_ref
 CURATED_REGISTRIES = ("azureml",)
 
 
-@dataclass(frozen=True)
-class Outdated:
+class Outdated(Struct, frozen=True):
     """A reference to an image or curated environment the catalog calls deprecated, renamed or retired."""
 
     at: Anchor | Location

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from amlforge._regex import LazyPattern
 from amlforge.specs.edits import Applicability, Edit, Fix, render_scalar
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from amlforge.specs.project import Loaded, Project
 
 _PLATFORM = "linux-64"
-_CONDA_NAME = re.compile(r"^\s*(?P<channel>[A-Za-z0-9_./:-]+::)?(?P<name>[A-Za-z0-9_.\-]+)")
+_CONDA_NAME = LazyPattern(r"^\s*(?P<channel>[A-Za-z0-9_./:-]+::)?(?P<name>[A-Za-z0-9_.\-]+)")
 
 
 def locked_versions(project: Project, env: Loaded[EnvironmentSpec]) -> dict[tuple[str, str], str] | None:

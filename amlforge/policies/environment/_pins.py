@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from amlforge._regex import LazyPattern
 from amlforge.policies.environment._helpers import SERVER_MANAGED, python_minor
 
 if TYPE_CHECKING:
     from amlforge.specs.conda import Dependency
 
-_VCS = re.compile(r"(?:^|@\s*)(?:git|hg|svn|bzr)\+", re.IGNORECASE)
-_COMMIT = re.compile(r"[0-9a-fA-F]{7,40}")
-_HASH = re.compile(r"(?:sha256|sha384|sha512|md5)=", re.IGNORECASE)
+_VCS = LazyPattern(r"(?:^|@\s*)(?:git|hg|svn|bzr)\+", re.IGNORECASE)
+_COMMIT = LazyPattern(r"[0-9a-fA-F]{7,40}")
+_HASH = LazyPattern(r"(?:sha256|sha384|sha512|md5)=", re.IGNORECASE)
 
 
 def conda_pin_problem(dep: Dependency, *, python_patch: bool = False) -> tuple[str, str] | None:

@@ -46,9 +46,9 @@ conda_file: conda.yaml
 """
 
 import datetime
-import re
 from collections.abc import Iterator
 
+from amlforge._regex import LazyPattern
 from amlforge.errors import Location
 from amlforge.policies.environment._helpers import ImageRef, parse_image
 from amlforge.policies.environment._lifecycle import image_references
@@ -96,7 +96,7 @@ def _check(project: Project, at: Anchor | Location, ref: ImageRef, digest: bool)
     yield Violation(at, message, hint)
 
 
-_DATE_TAG = re.compile(r"(\d{4})(\d{2})(\d{2})\.v\d+\Z")
+_DATE_TAG = LazyPattern(r"(\d{4})(\d{2})(\d{2})\.v\d+\Z")
 #: Microsoft supports prebuilt image tags up to six months older than the newest.
 SUPPORT_DAYS = 183
 

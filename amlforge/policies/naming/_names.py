@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
+from amlforge._regex import LazyPattern
 
-NAME_RE = re.compile(r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?\Z")
+NAME_RE = LazyPattern(r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?\Z")
 
 
 def name_problem(name: str) -> str | None:

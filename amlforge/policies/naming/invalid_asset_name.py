@@ -31,13 +31,13 @@ type: custom_model
   assets (the regex), how-to-manage-quotas.md
 """
 
-import re
 from collections.abc import Iterator
 
+from amlforge._regex import LazyPattern
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.specs.project import Project
 
-_ASSET = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}\Z")
+_ASSET = LazyPattern(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}\Z")
 
 
 @rule("AML604", "invalid-asset-name", Severity.ERROR, prevents=("BadArgument",))

@@ -17,8 +17,9 @@ import fnmatch
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from amlforge.policies.packs._model import (
     NEGATIVE,
@@ -37,8 +38,7 @@ from amlforge.specs.project import Anchor, Loaded, Project
 _MISSING = object()
 
 
-@dataclass(frozen=True)
-class Resource:
+class Resource(Struct, frozen=True):
     """One endpoint, deployment or environment as pack rules see it."""
 
     type: str
@@ -58,8 +58,7 @@ class Resource:
         return node if isinstance(node, dict) else {}
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(Struct, frozen=True):
     """A field test that does not hold: where, the value found, and what was expected."""
 
     path: tuple[str | int, ...]

@@ -1,4 +1,4 @@
-"""The loaded form of a policy pack: plain frozen dataclasses, each remembering where it was written.
+"""The loaded form of a policy pack: plain frozen structs, each remembering where it was written.
 
 Not a rule module (the catalog loader skips ``_`` modules). :mod:`._loader` builds these from
 validated YAML; :mod:`._evaluate` runs them against a :class:`~amlforge.specs.project.Project`.
@@ -6,8 +6,9 @@ validated YAML; :mod:`._evaluate` runs them against a :class:`~amlforge.specs.pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from amlforge.errors import Location
 
@@ -25,8 +26,7 @@ PLACEHOLDERS = ("value", "name", "field", "resource", "kind", "endpoint", "expec
 BUILTIN_IDS = range(990, 1000)
 
 
-@dataclass(frozen=True)
-class FieldTest:
+class FieldTest(Struct, frozen=True):
     """``{field: a.b.c, <operator>: operand, ...}``: every operator must hold for the field.
 
     Attributes:
@@ -42,20 +42,17 @@ class FieldTest:
     at: Location
 
 
-@dataclass(frozen=True)
-class AllOf:
+class AllOf(Struct, frozen=True):
     items: tuple[Condition, ...]
     at: Location
 
 
-@dataclass(frozen=True)
-class AnyOf:
+class AnyOf(Struct, frozen=True):
     items: tuple[Condition, ...]
     at: Location
 
 
-@dataclass(frozen=True)
-class Not:
+class Not(Struct, frozen=True):
     item: Condition
     at: Location
 
@@ -63,8 +60,7 @@ class Not:
 Condition = FieldTest | AllOf | AnyOf | Not
 
 
-@dataclass(frozen=True)
-class Exclude:
+class Exclude(Struct, frozen=True):
     """Resources a rule leaves out: any criterion that matches excludes."""
 
     kinds: tuple[str, ...] = ()
@@ -72,8 +68,7 @@ class Exclude:
     tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-@dataclass(frozen=True)
-class Selector:
+class Selector(Struct, frozen=True):
     """Which resources a rule checks: every given criterion must match."""
 
     resources: tuple[str, ...]
@@ -85,8 +80,7 @@ class Selector:
     exclude: Exclude | None = None
 
 
-@dataclass(frozen=True)
-class PackRule:
+class PackRule(Struct, frozen=True):
     """One rule of a pack."""
 
     id: str
@@ -99,11 +93,23 @@ class PackRule:
     select: Selector
     condition: Condition
     at: Location
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: The rule as written (for messages); not part of what the rule is.
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PackRule):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple:
+        return (self.id, self.name, self.severity, self.message, self.hint, self.description, self.docs,
+                self.select, self.condition, self.at)
 
 
-@dataclass(frozen=True)
-class Pack:
+class Pack(Struct, frozen=True):
     """A loaded, validated policy pack."""
 
     name: str

@@ -21,9 +21,10 @@ import hashlib
 import os
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from amlforge.specs.files import is_regular_file
 from amlforge.specs.project import Loaded, Project, is_local_path
@@ -32,8 +33,7 @@ from amlforge.specs.project import Loaded, Project, is_local_path
 MAX_HASHED_BYTES = 512 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class ReviewContext:
+class ReviewContext(Struct, frozen=True):
     """The base side of a review.
 
     Attributes:

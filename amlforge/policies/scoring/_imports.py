@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import ast
 import sys
-from dataclasses import dataclass
 from functools import cache
-from amlforge.data import load_json
 from typing import Any
 
+from msgspec import Struct
+
+from amlforge.data import load_json
 from amlforge.specs.conda import normalise
 from amlforge.specs.deployment import OnlineDeploymentBase
 from amlforge.specs.project import Loaded, Project
@@ -84,8 +85,7 @@ def closure(names: set[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-@dataclass(frozen=True)
-class EnvironmentPackages:
+class EnvironmentPackages(Struct, frozen=True):
     """What one deployment's environment installs.
 
     Attributes:
@@ -141,8 +141,7 @@ def environment_packages(project: Project, dep: Loaded[OnlineDeploymentBase]) ->
     return project.memo(("scoring.packages", id(env)), build)
 
 
-@dataclass(frozen=True)
-class ImportUse:
+class ImportUse(Struct, frozen=True):
     """One imported module and the statement that imports it."""
 
     module: str

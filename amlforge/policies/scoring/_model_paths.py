@@ -16,10 +16,11 @@ paths that are written to are left out: a missing file is then not necessarily f
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
 import os
 import posixpath
-from dataclasses import dataclass
+from functools import lru_cache
+
+from msgspec import Struct
 
 ENV_NAME = "AZUREML_MODEL_DIR"
 _WRAPPERS = {"str", "abspath", "realpath", "normpath", "fspath", "expanduser", "Path", "PurePath", "PosixPath",
@@ -31,8 +32,7 @@ _TOLERANT = {"FileNotFoundError", "OSError", "IOError", "Exception", "BaseExcept
 _GLOB = set("*?[")
 
 
-@dataclass(frozen=True)
-class ModelPath:
+class ModelPath(Struct, frozen=True):
     """``$AZUREML_MODEL_DIR/<parts>``."""
 
     parts: tuple[str, ...]
@@ -41,8 +41,7 @@ class ModelPath:
         return "/".join(("$" + ENV_NAME,) + self.parts)
 
 
-@dataclass(frozen=True)
-class PathUse:
+class PathUse(Struct, frozen=True):
     """A model path the script builds, and where."""
 
     path: ModelPath
@@ -334,8 +333,7 @@ def _checkpoint_prefix(path: str) -> bool:
     return os.path.isfile(path + ".index")
 
 
-@dataclass(frozen=True)
-class ModelLayout:
+class ModelLayout(Struct, frozen=True):
     """What ``AZUREML_MODEL_DIR`` holds for a local model path."""
 
     raw: str

@@ -9,10 +9,11 @@ folder, and its parsed ``ast`` (or the ``SyntaxError``). Parsing is memoised per
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
 import os
-from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from amlforge.errors import Location, UserInputError
 from amlforge.specs.deployment import OnlineDeploymentBase
@@ -22,8 +23,7 @@ from amlforge.specs.project import Loaded, LocalPath, Project, is_local_path
 MAX_SCRIPT_BYTES = 2_000_000
 
 
-@dataclass(frozen=True)
-class ParsedScript:
+class ParsedScript(Struct, frozen=True):
     """One parsed file: the tree, or why there is none."""
 
     path: Path
@@ -46,8 +46,7 @@ class ParsedScript:
         return Location(self.display, line, offset + 1)
 
 
-@dataclass(eq=False)
-class ScoringScript:
+class ScoringScript(Struct, eq=False):
     """The entry script of one deployment.
 
     Attributes:

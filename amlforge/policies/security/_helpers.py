@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+
+from amlforge._regex import LazyPattern
 
 if TYPE_CHECKING:
     from amlforge.specs.deployment import OnlineDeploymentBase
@@ -12,10 +13,10 @@ if TYPE_CHECKING:
     from amlforge.specs.project import Loaded, Project
 
 #: Secret injection patterns (how-to-deploy-online-endpoint-with-secret-injection.md).
-_CONNECTION = re.compile(
+_CONNECTION = LazyPattern(
     r"^\$\{\{azureml://connections/(?P<name>[^/{}\s]+)(?:/(?:credentials|metadata)/[^/{}\s]+|/target)?\}\}$"
 )
-_KEYVAULT = re.compile(
+_KEYVAULT = LazyPattern(
     r"^\$\{\{keyvault:https://(?P<vault>[A-Za-z0-9-]+)\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net)"
     r"/secrets/(?P<secret>[A-Za-z0-9-]+)/(?P<version>[A-Za-z0-9]+)\}\}$"
 )

@@ -39,11 +39,12 @@ identity:
 import re
 from collections.abc import Iterator
 
+from amlforge._regex import LazyPattern
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.policies.security._helpers import uses_user_identity
 from amlforge.specs.project import Project
 
-_UAI_ID = re.compile(
+_UAI_ID = LazyPattern(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/[^/]+$",
     re.IGNORECASE,
 )

@@ -52,6 +52,7 @@ import math
 import re
 from collections.abc import Iterator
 
+from amlforge._regex import LazyPattern
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.policies.security._helpers import (
     environment_variables,
@@ -60,22 +61,22 @@ from amlforge.policies.security._helpers import (
 from amlforge.specs.project import Project
 
 _SHAPES = (
-    (re.compile(r"AccountKey=[A-Za-z0-9+/=]{16,}", re.IGNORECASE), "a storage account key (AccountKey=)"),
-    (re.compile(r"SharedAccessKey=[A-Za-z0-9+/=]{16,}", re.IGNORECASE), "a shared access key (SharedAccessKey=)"),
-    (re.compile(r"(?:^|;)\s*(?:Password|Pwd)\s*=\s*[^;\s]+", re.IGNORECASE), "a connection string with a password"),
-    (re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{16,}"), "a SAS token (sig=)"),
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
-    (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"), "an API key (sk-...)"),
-    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key ID"),
-    (re.compile(r"\b(?:ghp|gho|ghs|ghu)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{40,}"), "a GitHub token"),
-    (re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"), "a Hugging Face token"),
-    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token"),
+    (LazyPattern(r"AccountKey=[A-Za-z0-9+/=]{16,}", re.IGNORECASE), "a storage account key (AccountKey=)"),
+    (LazyPattern(r"SharedAccessKey=[A-Za-z0-9+/=]{16,}", re.IGNORECASE), "a shared access key (SharedAccessKey=)"),
+    (LazyPattern(r"(?:^|;)\s*(?:Password|Pwd)\s*=\s*[^;\s]+", re.IGNORECASE), "a connection string with a password"),
+    (LazyPattern(r"[?&]sig=[A-Za-z0-9%+/=]{16,}"), "a SAS token (sig=)"),
+    (LazyPattern(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
+    (LazyPattern(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"), "an API key (sk-...)"),
+    (LazyPattern(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key ID"),
+    (LazyPattern(r"\b(?:ghp|gho|ghs|ghu)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{40,}"), "a GitHub token"),
+    (LazyPattern(r"\bhf_[A-Za-z0-9]{30,}\b"), "a Hugging Face token"),
+    (LazyPattern(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+    (LazyPattern(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token"),
 )
-_RANDOM = re.compile(r"^[A-Za-z0-9+/]{32,}={0,2}\Z")
+_RANDOM = LazyPattern(r"^[A-Za-z0-9+/]{32,}={0,2}\Z")
 _SECRET_WORDS = {"PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "KEY", "APIKEY", "ACCESSKEY", "SECRETKEY",
                  "CREDENTIAL", "CREDENTIALS", "SAS", "CONNSTR", "CONNECTIONSTRING"}
-_NOT_SECRET = re.compile(
+_NOT_SECRET = LazyPattern(
     r"^(?:true|false|yes|no|on|off|none|null|[-+]?\d+(?:\.\d+)?|\{\{.*\}\}|\$\{?[A-Za-z_]\w*\}?|"
     r"https://[^/]+\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net)(?:/.*)?|"
     r"InstrumentationKey=[0-9a-f-]{36}(?:;[A-Za-z]+=[^;]*)*;?)$", re.IGNORECASE)

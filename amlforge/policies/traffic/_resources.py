@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from amlforge.specs.project import Anchor, Loaded
 from amlforge.specs.resources import ResourceSettings, parse_quantity
@@ -13,8 +14,7 @@ SECTIONS = ("requests", "limits")
 KINDS = ("cpu", "memory", "gpu")
 
 
-@dataclass(frozen=True)
-class Quantity:
+class Quantity(Struct, frozen=True):
     """One quantity of ``resources.<section>.<kind>`` as written and parsed."""
 
     section: str
