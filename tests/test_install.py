@@ -84,7 +84,7 @@ def _run(python: Path, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProc
 
 def test_core_requirements_are_ranges_and_the_extras_are_split() -> None:
     assert {Requirement(r).name.lower() for r in CORE} == {"pydantic", "pyyaml", "jinja2", "jsonschema", "click",
-                                                           "packaging", "dockerfile-parse", "tomli"}
+                                                           "packaging", "dockerfile-parse", "tomli", "msgspec"}
     # tomli only where the standard library has no tomllib
     tomli = next(Requirement(r) for r in CORE if Requirement(r).name.lower() == "tomli")
     assert tomli.marker is not None and not tomli.marker.evaluate({"python_version": "3.11"})

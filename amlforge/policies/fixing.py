@@ -9,7 +9,6 @@ would hold, so the edits of one pass always apply to the text they were computed
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +41,7 @@ class FixedFile(Struct):
     def diff(self) -> str:
         """A unified diff of the change, with the display path as its header."""
         out = []
+        import difflib  # here: ~1 ms of start-up, used only to suggest or show a diff
         for line in difflib.unified_diff(self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
                                          fromfile=f"a/{self.display}", tofile=f"b/{self.display}"):
             out.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")

@@ -10,7 +10,6 @@ not hide the findings of the others.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import types
@@ -378,6 +377,7 @@ def meant_key(key: str, choices: Sequence[str], present: Sequence[str] = ()) -> 
     same = [c for c in free if c.lower().replace("-", "_") == folded]
     if len(same) == 1:
         return same[0]
+    import difflib  # here: ~1 ms of start-up, used only to suggest or show a diff
     scored = sorted(((difflib.SequenceMatcher(None, key, c).ratio(), c) for c in free), reverse=True)
     if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[1][0] <= scored[0][0] - 0.1):
         return scored[0][1]
@@ -413,6 +413,7 @@ def validation_problems(doc: Document, cls: type, error: Any) -> list[LoadProble
             parent_cls, _ = _model_at(cls, err["loc"][:-1])
             key = str(path[-1])
             choices = field_keys(parent_cls) if parent_cls else []
+            import difflib
             close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
             if close:
                 hint = f"did you mean '{close[0]}'?"
@@ -452,6 +453,7 @@ def validation_problems(doc: Document, cls: type, error: Any) -> list[LoadProble
         elif kind == "literal_error":
             expected = _literal_choices(err.get("ctx", {}).get("expected", ""))
             value = err.get("input")
+            import difflib
             close = difflib.get_close_matches(str(value), expected, n=1, cutoff=0.5)
             wanted = f"expected {expected[0]}" if len(expected) == 1 else f"expected one of {', '.join(expected)}"
             if list(path) == ["version"]:

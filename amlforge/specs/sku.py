@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
@@ -57,6 +56,7 @@ class SkuCatalog:
     def closest(self, name: str, n: int = 3) -> list[str]:
         """The catalog names most like ``name`` (for "did you mean")."""
         lowered = {s.name.lower(): s.name for s in self.skus}
+        import difflib  # here: ~1 ms of start-up, used only to suggest or show a diff
         return [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)]
 
     def smallest(self, fits: Callable[[Sku], bool], *, gpu: bool | None = None) -> Sku | None:

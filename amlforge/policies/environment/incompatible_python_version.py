@@ -63,14 +63,14 @@ from amlforge.specs.project import Project
 
 @rule("AML407", "incompatible-python-version", Severity.ERROR, prevents=("ImageBuildFailure", "ResourceNotReady"))
 def check(project: Project) -> Iterator[Violation]:
-    from packaging.version import Version
-
     for _, conda in conda_files(project):
         py = conda.python
         minor = python_minor(py) if py is not None else None
         allowed = server_candidates(conda)
         if py is None or minor is None or not allowed:
             continue
+        from packaging.version import Version  # here: a run without conda files does not import packaging
+
         version = Version(f"{minor[0]}.{minor[1]}.0")
         if any(r.requires_python is None or r.requires_python.contains(version, prereleases=True) for r in allowed):
             continue

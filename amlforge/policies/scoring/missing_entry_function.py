@@ -32,7 +32,6 @@ code_configuration:
 """
 
 import ast
-import difflib
 from collections.abc import Iterator
 
 from amlforge.policies.registry import Severity, Violation, rule
@@ -86,5 +85,6 @@ def _likely(tree: ast.Module, wanted: str) -> ast.FunctionDef | ast.AsyncFunctio
     for fn in functions:
         if fn.name in LIKELY[wanted]:
             return fn
+    import difflib  # here: ~1 ms of start-up, used only to suggest or show a diff
     close = difflib.get_close_matches(wanted, [f.name for f in functions], n=1, cutoff=0.75)
     return next((f for f in functions if close and f.name == close[0]), None)

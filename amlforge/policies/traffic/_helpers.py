@@ -10,7 +10,6 @@ Facts used by several rules, from the public Azure ML documentation:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,6 +53,7 @@ def known_deployments(group: EndpointGroup) -> dict[str, str] | None:
 def closest(name: str, candidates: list[str]) -> str | None:
     """The candidate closest to ``name`` (for "did you mean"), if any is close."""
     lowered = {c.lower(): c for c in candidates}
+    import difflib  # here: ~1 ms of start-up, used only to suggest or show a diff
     match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[match[0]] if match else None
 
