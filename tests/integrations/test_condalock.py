@@ -567,3 +567,23 @@ def test_lock_takes_deployment_yaml_and_folders(channel: str, tmp_path: Path) ->
     (tmp_path / "other.yml").write_text("name: x\nauth_mode: key\n")
     proc = run_cli("other.yml", cwd=tmp_path)
     assert proc.returncode == 2 and "names a local conda file" in proc.stderr
+
+
+def test_lock_of_a_folder_leaves_out_what_the_configuration_excludes(channel: str, tmp_path: Path) -> None:
+    """Issue 14: `amlforge lock DIR` walks DIR as `amlforge lint DIR` does, with `exclude`."""
+    deployment = ("name: blue\nendpoint_name: e\nmodel: azureml:m:1\ninstance_type: Standard_D4as_v4\n"
+                  "instance_count: 3\nenvironment:\n  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20260715.v1\n"
+                  "  conda_file: conda.yaml\n")
+    for name in ("current", "legacy"):
+        (tmp_path / name).mkdir()
+        write_env(tmp_path / name / "conda.yaml", channel, ["python=3.11"])
+        (tmp_path / name / "deployment.yml").write_text(deployment)
+    (tmp_path / ".amlforge.toml").write_text('[tool.amlforge]\nextend-exclude = ["legacy"]\n')
+    proc = run_cli("--check", ".", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "current/conda.yaml: missing" in proc.stdout and "legacy" not in proc.stdout
+    (tmp_path / ".amlforge.toml").write_text("")
+    assert "legacy/conda.yaml: missing" in run_cli("--check", ".", cwd=tmp_path).stdout
+    (tmp_path / ".amlforge.toml").write_text('[tool.amlforge]\nextend-exclude = ["legacy", "current"]\n')
+    proc = run_cli("--check", ".", cwd=tmp_path)
+    assert proc.returncode == 2 and "names a local conda file" in proc.stderr, proc.stdout + proc.stderr

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 from pathlib import Path
 
 from amlforge.errors import Location, UserInputError
+
+
+def _walked(specs: list[Path]) -> tuple[list[Path], Any]:
+    """What ``load_project`` reads for ``specs``: folders walked as ``amlforge lint`` walks them,
+    leaving out what each folder's configuration excludes (``exclude``, ``extend-exclude``) and
+    amlforge's generated output, so ``lock DIR`` never locks an excluded project's environment."""
+    from amlforge.policies.settings import Resolver
+    from amlforge.specs.loader import LoadOptions
+
+    if not any(p.is_dir() for p in specs):
+        return specs, LoadOptions(skip_unknown=True)
+    resolver = Resolver()
+    files = resolver.drop_generated(list(resolver.discover(specs)))
+    return [p for p, _ in files], LoadOptions(skip_unknown=True, files=files)
 
 
 def conda_files_for(paths: Sequence[Path]) -> list[Path]:
@@ -44,7 +59,7 @@ def conda_files_for(paths: Sequence[Path]) -> list[Path]:
                 continue
         specs.append(path)
     if specs:
-        result = load_project(specs, LoadOptions(skip_unknown=True))
+        result = load_project(*_walked(specs))
         found = 0
         for env in result.project.environments:
             value = env.spec.conda_file
