@@ -356,6 +356,15 @@ def import_project(folder: Path | str, *, spec_folder: Path | str | None = None,
 
     for name, ep in endpoints.items():
         ep["deployments"] = dict(sorted(ep["deployments"].items()))
+        if "traffic" not in ep and "mirror_traffic" not in ep and len(ep["deployments"]) == 1:
+            # The az-ml flow gives a lone deployment its traffic with --all-traffic, which no file
+            # records. A spec without traffic makes ARM, Bicep and Terraform that reset it to 0 %
+            # on every deployment (AML319), so the spec says what the flow does.
+            only = next(iter(ep["deployments"]))
+            ep["traffic"] = {only: 100}
+            if notes is not None:
+                notes.append(f"endpoint '{name}' sets no traffic: the spec sends 100 % to '{only}', its only "
+                             "deployment, as 'az ml online-deployment create --all-traffic' does")
     if not endpoints:
         raise UserInputError("no online endpoint or deployment found", Location(str(source)),
                              "import the folder that holds your endpoint and deployment YAML")

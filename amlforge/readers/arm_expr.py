@@ -308,7 +308,10 @@ def _parameter(args: list[Any], scope: Scope, depth: int) -> Any:
     if isinstance(args[0], Unknown):
         return args[0]
     if key in scope.values:
-        return scope.values[key]
+        value = scope.values[key]
+        if scope.lenient and isinstance(value, Unknown):
+            return f"<{args[0]}>"  # a nested deployment's parameter passed a value without one
+        return value
     decl = scope.params.get(key)
     if decl is None:
         return Unknown(f"parameter '{args[0]}' is not declared")

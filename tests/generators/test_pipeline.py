@@ -255,3 +255,25 @@ def test_several_specs_run_in_one_process_each_into_its_own_folder(project: Path
     absolute = run_cli("generate", "amlforge.yaml", "other/amlforge.yaml", "-o", str(tmp_path / "one"), cwd=project)
     assert absolute.returncode == 2 and "several specs would all write into it" in absolute.stderr
     assert not (tmp_path / "one").exists()
+
+
+def test_import_gives_a_lone_deployment_the_traffic_all_traffic_gives_it(tmp_path: Path) -> None:
+    """az-ml flows give a lone deployment its traffic with --all-traffic, which no file records;
+    import writes it into the spec (with a note), so the templates generate writes keep it."""
+    folder = tmp_path / "p"
+    shutil.copytree(EXAMPLES / "sklearn-blue-green", folder, ignore=shutil.ignore_patterns("amlforge.yaml"))
+    endpoint = folder / "endpoint.yml"
+    endpoint.write_text("".join(line for line in endpoint.read_text().splitlines(keepends=True)
+                                if not line.startswith(("traffic:", "  blue:", "  green:"))))
+    assert "\ntraffic:" not in endpoint.read_text()
+    two = run_cli("import", str(folder), "-o", "-")
+    assert two.returncode == 0, two.stderr
+    assert "traffic:" not in two.stdout and "note: endpoint" not in two.stderr  # two deployments: no guess
+    lint = run_cli("lint", "-", "--stdin-filename", str(folder / "amlforge.yaml"), "--select", "AML319",
+                   input=two.stdout)
+    assert lint.returncode == 1 and "sets no traffic" in lint.stdout, lint.stdout + lint.stderr
+    (folder / "green.yml").unlink()
+    one = run_cli("import", str(folder), "-o", "-")
+    assert one.returncode == 0, one.stderr
+    assert "    traffic:\n      blue: 100\n" in one.stdout
+    assert "note: endpoint 'sklearn-iris-bg' sets no traffic: the spec sends 100 % to 'blue'" in one.stderr

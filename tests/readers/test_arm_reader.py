@@ -209,3 +209,21 @@ def test_import_reads_a_template_with_its_parameters(tmp_path: Path) -> None:
     assert spec["endpoints"]["wine-mlflow"]["deployments"]["mlflow-v1"]["instance_type"] == "Standard_F4s_v2"
     assert {m["path"] for m in spec["models"].values()} == {f"azureml://datastores/workspaceblobstore/paths/{k}/"
                                                              for k in uris}
+
+
+def test_a_parameters_file_without_the_workspace_keeps_nested_names_known(tmp_path: Path) -> None:
+    """The traffic step amlforge generates is a nested deployment (inner scope) that passes the
+    workspace name down. With a parameters file that leaves the workspace to deploy time, the
+    nested endpoint was 'not known statically' (a false AML005 error, and import refused)."""
+    from amlforge.policies.engine import lint_paths
+
+    root = tmp_path / "bg"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "sklearn-blue-green", root)
+    write_rendered(root / "amlforge.yaml", root / "gen")
+    template = root / "gen" / "arm" / "azuredeploy.json"
+    assert '"scope": "inner"' in template.read_text()  # the traffic step
+    (root / "p.json").write_text(json.dumps({"parameters": {"location": {"value": "westeurope"}}}))
+    report = lint_paths([template], root=root, parameters=root / "p.json")
+    assert [f for f in report.findings if f.severity.value == "error"] == []
+    [endpoint] = {d.data["name"] for d in report.projects[0].documents if d.kind == "managed_endpoint"}
+    assert endpoint == "sklearn-iris-bg"

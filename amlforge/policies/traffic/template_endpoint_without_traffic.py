@@ -24,13 +24,21 @@ Use instead:
  "name": "[concat(parameters('ws'), '/my-ep')]",
  "properties": {"authMode": "Key", "traffic": {"blue": 100}}}
 ```
-(in a second declaration once the deployments exist, as `amlforge generate` writes it)
+(in a second declaration once the deployments exist, as `amlforge generate` writes it when the
+spec sets traffic)
+
+In an `amlforge.yaml` spec, an endpoint with deployments and no `traffic` is reported too: the
+ARM, Bicep and Terraform that `amlforge generate` writes from it declare the endpoint without
+traffic, with the same effect. The az-ml YAML it writes is not affected (`az ml
+online-endpoint update` keeps the traffic it is not told about).
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 from amlforge.policies.registry import Severity, Violation, rule
-from amlforge.specs.project import Project
+from amlforge.readers.azml_yaml import PROJECT_SPEC
+from amlforge.specs.project import Anchor, Project
 
 
 @rule("AML319", "template-endpoint-without-traffic", Severity.WARNING, prevents=("HTTP 404",))
@@ -47,4 +55,21 @@ def check(project: Project) -> Iterator[Violation]:
                         f"endpoint '{ep.spec.name}' is applied as a whole resource without traffic: every deployment "
                         f"of the template resets the traffic of {names} to 0 %",
                         "declare the endpoint again after its deployments, with properties.traffic (as amlforge "
-                        "generate writes it), or set traffic in the endpoint resource")
+                        "generate writes it from a spec with traffic), or set traffic in the endpoint resource")
+    for doc in project.documents:
+        if doc.kind == PROJECT_SPEC and doc.spec is not None:
+            yield from _spec_without_traffic(doc)
+
+
+def _spec_without_traffic(doc: Any) -> Iterator[Violation]:
+    """Endpoints of an amlforge.yaml spec with deployments and no traffic plan."""
+    for name, ep in doc.spec.sorted_endpoints():
+        if ep.traffic is not None or not ep.deployments:
+            continue
+        first = sorted(ep.deployments)[0]
+        yield Violation(Anchor(doc, ("endpoints", name)),
+                        f"endpoint '{name}' sets no traffic: the ARM, Bicep and Terraform that amlforge generate writes "
+                        f"from this spec reset the traffic of {', '.join(sorted(ep.deployments))} to 0 % on every "
+                        "deployment",
+                        f"add the traffic plan to the endpoint, e.g. traffic: {{{first}: 100}} (the az-ml YAML "
+                        "target is not affected)", key=True)
