@@ -14,6 +14,7 @@ from typing import Any
 from msgspec import Struct, field
 
 from amlforge._regex import LazyPattern
+from amlforge._records import EqualByKey
 from amlforge.errors import Location
 from amlforge.specs.source import SourceMap
 
@@ -23,7 +24,7 @@ _CONDA_SPEC = LazyPattern(
 )
 
 
-class Dependency(Struct, frozen=True):
+class Dependency(EqualByKey, Struct, frozen=True):
     """One conda or pip dependency.
 
     Attributes:
@@ -47,16 +48,8 @@ class Dependency(Struct, frozen=True):
     end: tuple[int, int] | None = None
     quote: str = ""
 
-    # Equal when the dependency is: where its text ends and how it is quoted do not count.
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Dependency):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
     def _key(self) -> tuple:
+        """What the dependency is: where its text ends and how it is quoted do not count."""
         return (self.name, self.raw, self.source, self.version, self.spec, self.location)
 
     @property

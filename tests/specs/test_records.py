@@ -93,3 +93,13 @@ def test_an_invalid_lazy_pattern_fails_when_used() -> None:
     broken = LazyPattern(r"(unclosed")
     with pytest.raises(re.error):
         broken.search("x")
+
+
+def test_a_pack_rule_is_equal_whatever_its_raw_text() -> None:
+    from amlforge.policies.packs._model import AllOf, PackRule, Selector
+
+    where = Location("pack.yml", 4, 3)
+    args = ("AML901", "x-rule", "error", "m", "h", "d", "", Selector(("deployment",)), AllOf((), where), where)
+    assert PackRule(*args, raw={"a": 1}) == PackRule(*args, raw={"b": 2})
+    assert len({PackRule(*args, raw={"a": 1}), PackRule(*args)}) == 1
+    assert PackRule(*args) != PackRule(*args[:-1], Location("pack.yml", 5, 3))

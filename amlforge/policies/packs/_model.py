@@ -10,6 +10,7 @@ from typing import Any
 
 from msgspec import Struct, field
 
+from amlforge._records import EqualByKey
 from amlforge.errors import Location
 
 #: Comparison operators of a field test, in the order they are evaluated and documented.
@@ -80,7 +81,7 @@ class Selector(Struct, frozen=True):
     exclude: Exclude | None = None
 
 
-class PackRule(Struct, frozen=True):
+class PackRule(EqualByKey, Struct, frozen=True):
     """One rule of a pack."""
 
     id: str
@@ -95,14 +96,6 @@ class PackRule(Struct, frozen=True):
     at: Location
     #: The rule as written (for messages); not part of what the rule is.
     raw: dict[str, Any] = field(default_factory=dict)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, PackRule):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def _key(self) -> tuple:
         return (self.id, self.name, self.severity, self.message, self.hint, self.description, self.docs,
