@@ -261,7 +261,7 @@ class Resolver:
             if depth > 4:
                 break
             spec, files = self._manifest(folder)
-            if path.relative_to(folder).as_posix() in files:
+            if files and path.relative_to(folder).as_posix() in files:
                 return spec
         return None
 

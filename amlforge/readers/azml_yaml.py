@@ -6,6 +6,8 @@ else by its keys. ``amlforge.yaml`` specs are returned as documents of kind ``pr
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 from typing import Any
 
@@ -103,13 +105,15 @@ def other_form_by_name(path: Path) -> str | None:
 
 
 def _in_helm_chart(path: Path) -> bool:
-    folder = path.parent
+    # os.path on strings: this runs for every YAML file, and pathlib objects cost more than the stats
+    folder = os.path.dirname(os.path.abspath(path))
     for _ in range(4):  # a chart's values.yaml, templates/x.yaml, templates/sub/x.yaml
-        if (folder / "Chart.yaml").is_file() or (folder / "Chart.yml").is_file():
+        if os.path.isfile(os.path.join(folder, "Chart.yaml")) or os.path.isfile(os.path.join(folder, "Chart.yml")):
             return True
-        if folder.parent == folder:
+        parent = os.path.dirname(folder)
+        if parent == folder:
             break
-        folder = folder.parent
+        folder = parent
     return False
 
 

@@ -7,6 +7,8 @@ a string. Only strings with the ``azureml:`` prefix are references; azure-ai-ml 
 
 from __future__ import annotations
 
+import functools
+
 import re
 
 from msgspec import Struct
@@ -55,6 +57,18 @@ class AssetRef(Struct, frozen=True):
 
 def parse_asset_ref(value: str) -> AssetRef | None:
     """Parse an az-ml asset reference; ``None`` when ``value`` is not one."""
+    if type(value) is str:  # not a subclass (a reader's Unknown): the answer depends on the text alone
+        return _parse_text(value)
+    return _parse(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value: str) -> AssetRef | None:
+    # rules ask about the same few references many times (18 times a deployment in a bulk lint)
+    return _parse(value)
+
+
+def _parse(value: str) -> AssetRef | None:
     m = _REGISTRY.match(value)
     if m:
         return AssetRef(value, "registry", m["name"], m["version"], m["label"], m["registry"])
