@@ -92,3 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         # process (~30 ms after a lint) to free memory the operating system takes back anyway.
         # Frozen objects are left out of it; atexit handlers and module teardown still run.
         gc.freeze()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])
