@@ -270,8 +270,9 @@ def load_catalog(*, skip: Iterable[str] = ()) -> Registry:
     """Import the rule modules of the area folders (each area once) and return the registry.
 
     Only the folders named in :data:`AREAS` are walked, so that packages beside them (policy
-    packs, docs) are not imported on every lint. ``skip`` leaves areas out: ``amlforge lint`` skips ``review``,
-    whose rules only report in ``amlforge review`` (about 10 ms of every start-up).
+    packs, docs) are not imported on every lint. ``skip`` leaves areas out: ``amlforge lint``
+    skips ``review``, whose rules only report in ``amlforge review`` (about 10 ms of every
+    start-up).
     """
     import amlforge.policies as package
 
