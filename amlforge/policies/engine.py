@@ -308,7 +308,7 @@ def lint_paths(paths: Sequence[Path | str], **options: Any) -> LintReport:
     resolver = Resolver(config_file=options.get("config_file"), root=options.get("root"), exclude=exclude,
                         force_exclude=force_exclude)
     given = [Path(p) for p in paths] or [Path(".")]
-    found = resolver.drop_generated(list(resolver.discover(given, overlay)))
+    found = resolver.files(given, overlay)
     skip_unknown = bool(options.get("skip_unknown"))
     if not found:  # nothing to lint is not a misuse: a warning and exit 0, as for one project
         from amlforge.policies.config import LintConfig

@@ -280,6 +280,11 @@ class Resolver:
 
     # -- discovery ------------------------------------------------------------------------------
 
+    def files(self, paths: Sequence[Path], overlay: Overlay | None = None) -> list[tuple[Path, bool]]:
+        """What a run reads for ``paths``: :meth:`discover` without the generated output whose
+        spec is part of the run (:meth:`drop_generated`). Lint, review, quota and lock use it."""
+        return self.drop_generated(list(self.discover(paths, overlay)))
+
     def discover(self, paths: Sequence[Path], overlay: Overlay | None = None) -> Iterator[tuple[Path, bool]]:
         """Files a reader claims under ``paths`` (sorted within each folder) with whether each was
         named explicitly; excluded folders are not entered. With an ``overlay`` (the editor's

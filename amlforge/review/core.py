@@ -190,7 +190,7 @@ def review_paths(
     # configuration and root of the work tree (the configuration under review)
     resolver = Resolver(config_file=config_file, root=root)
     given = [Path(p) for p in paths] or [Path(".")]
-    found = resolver.drop_generated(list(resolver.discover(given)))
+    found = resolver.files(given)
     groups = resolver.group(found)
     if not groups:  # nothing to lint in the work tree: the project of the first path (its base may have some)
         first = Path(os.path.abspath(given[0]))

@@ -20,7 +20,7 @@ def _walked(specs: list[Path]) -> tuple[list[Path], Any]:
     if not any(p.is_dir() for p in specs):
         return specs, LoadOptions(skip_unknown=True)
     resolver = Resolver()
-    files = resolver.drop_generated(list(resolver.discover(specs)))
+    files = resolver.files(specs)
     return [p for p, _ in files], LoadOptions(skip_unknown=True, files=files)
 
 

@@ -350,7 +350,7 @@ def quota_for_paths(paths: Sequence[Path | str], *, quota: Path | None = None, r
 
     resolver = Resolver(config_file=config_file, root=root)
     given = [Path(p) for p in paths] or [Path(".")]
-    found = resolver.drop_generated(list(resolver.discover(given)))
+    found = resolver.files(given)
     by_figures: dict[Path | None, list[Project]] = {}
     problems: list[LoadProblem] = []
     options: dict[Path | None, dict[str, Any]] = {}

@@ -34,11 +34,10 @@ online-endpoint update` keeps the traffic it is not told about).
 """
 
 from collections.abc import Iterator
-from typing import Any
 
 from amlforge.policies.registry import Severity, Violation, rule
 from amlforge.readers.azml_yaml import PROJECT_SPEC
-from amlforge.specs.project import Anchor, Project
+from amlforge.specs.project import Anchor, Document, Project
 
 
 @rule("AML319", "template-endpoint-without-traffic", Severity.WARNING, prevents=("HTTP 404",))
@@ -61,7 +60,7 @@ def check(project: Project) -> Iterator[Violation]:
             yield from _spec_without_traffic(doc)
 
 
-def _spec_without_traffic(doc: Any) -> Iterator[Violation]:
+def _spec_without_traffic(doc: Document) -> Iterator[Violation]:
     """Endpoints of an amlforge.yaml spec with deployments and no traffic plan."""
     for name, ep in doc.spec.sorted_endpoints():
         if ep.traffic is not None or not ep.deployments:
