@@ -34,6 +34,37 @@ _WORKSPACE_CHILD = LazyPattern(r"\$\{([^}]*)\}(?=/(?:models|environments|codes|c
 WORKSPACE_ID = "/subscriptions/<current>/resourceGroups/<current>/providers/Microsoft.MachineLearningServices/workspaces/<workspace>"
 _REF = LazyPattern(r"(var|local)\.([A-Za-z_][A-Za-z0-9_-]*)\Z|azapi_resource\.([A-Za-z_][A-Za-z0-9_-]*)\.(id|name)\Z")
 _SNIFF = LazyPattern(r"azapi_(update_)?resource")
+#: Brackets nested deeper than this fail before parsing: python-hcl2's parser (lark) takes seconds
+#: on tens of thousands of nested brackets before the value-depth check (MAX_DEPTH) can run.
+#: Blocks and calls nest too, so the bound is well above MAX_DEPTH; no real file comes near it.
+_MAX_BRACKETS = 4 * MAX_DEPTH
+_TOKENS = LazyPattern(
+    r'"(?:[^"\\\n]|\\.)*"'  # a string, with the interpolations in it
+    r"|#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z)"  # comments (an unclosed one runs to the end: linear)
+    r"|<<-?([A-Za-z_][\w-]*)[ \t]*\r?\n.*?(?:^[ \t]*\1[ \t]*$|\Z)"  # a heredoc (likewise)
+    r"|[{\[(]|[}\])]",
+    re.S | re.M)
+
+
+def _too_deep(text: str, display: str) -> LoadProblem | None:
+    """AML003 at the first bracket nested deeper than :data:`_MAX_BRACKETS`, counted outside
+    strings, comments and heredocs; None when there is none."""
+    depth = 0
+    for m in _TOKENS.finditer(text):
+        token = m.group()
+        if len(token) != 1:
+            continue
+        if token in "{[(":
+            depth += 1
+            if depth > _MAX_BRACKETS:
+                at = m.start()
+                line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+                return LoadProblem("AML003", Location(display, line, column),
+                                   f"the file nests brackets deeper than {_MAX_BRACKETS} levels",
+                                   "flatten the structure", fatal=True)
+        else:
+            depth = max(depth - 1, 0)
+    return None
 INSTALL_HINT = "install the Terraform reader: pip install 'amlforge[terraform]' (python-hcl2)"
 
 
@@ -250,6 +281,10 @@ def _tfvars(path: Path, options: LoadOptions, problems: list[LoadProblem]) -> di
 
             data = json.loads(text)
             return {k: v for k, v in data.items()} if isinstance(data, dict) else {}
+        deep = _too_deep(text, display)
+        if deep is not None:
+            problems.append(deep)
+            return None
         tree = hcl2.parses_to_tree(text)
     except UserInputError as e:
         problems.append(LoadProblem("AML001", e.location or Location(display), e.message, e.hint, fatal=True))
@@ -299,6 +334,10 @@ class TerraformReader(Reader):
             result.problems.append(LoadProblem("AML001", Location(display, 1, 1),
                                                "reading Terraform needs python-hcl2, which is not installed",
                                                INSTALL_HINT, fatal=True))
+            return result
+        deep = _too_deep(text, display)
+        if deep is not None:
+            result.problems.append(deep)
             return result
         try:
             tree = hcl2.parses_to_tree(text)

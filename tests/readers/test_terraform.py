@@ -178,3 +178,22 @@ def test_bad_hcl_is_a_located_problem(text: str, tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr  # a file that does not parse is a finding
     assert "Traceback" not in result.stderr
     assert "AML002" in result.stdout and "invalid HCL" in result.stdout and "t.tf:" in result.stdout
+
+
+def test_deep_brackets_fail_before_the_parser_at_their_place(tmp_path: Path) -> None:
+    """python-hcl2's parser takes seconds on 20,000 nested brackets; they are refused before it,
+    at the first bracket too deep. Braces in strings, comments and heredocs do not count."""
+    from tests.conftest import run_cli
+
+    head = ('resource "azapi_resource" "ep" {\n'
+            '  type = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2024-04-01"\n  body = ')
+    (tmp_path / "deep.tf").write_text(head + "[" * 20_000 + "]" * 20_000 + "\n}\n")
+    result = run_cli("lint", "deep.tf", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "deep.tf:3:265: error AML003 the file nests brackets deeper than 256 levels" in result.stdout
+    braces = "{" * 300
+    (tmp_path / "deep.tf").write_text(
+        head + '{\n    note = "' + braces + '"  # ' + braces + '\n    /* ' + braces + ' */\n'
+        '    script = <<-EOT\n      ' + braces + '\n    EOT\n  }\n}\n')
+    quiet = run_cli("lint", "deep.tf", cwd=tmp_path)
+    assert "AML003" not in quiet.stdout and "AML002" not in quiet.stdout, quiet.stdout + quiet.stderr
