@@ -3,7 +3,8 @@
 The folder is read with the same loader as ``amlforge lint`` (:func:`load_project`), so every
 file is validated with file:line:col errors. Then:
 
-* endpoints keep their names, settings and traffic plan; deployments join their endpoint;
+* endpoints keep their names, settings and traffic plan; deployments join their endpoint; an
+  endpoint without traffic and with one deployment gives it 100 % (as ``--all-traffic`` does);
 * inline models and environments become entries of ``models`` and ``environments`` (named
   after the asset name, else after the folder or file they point to); identical ones are
   shared; standalone environment and model files are matched to ``azureml:<name>:<version>``
