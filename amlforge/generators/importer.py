@@ -245,7 +245,7 @@ def import_project(folder: Path | str, *, spec_folder: Path | str | None = None,
     from pydantic import ValidationError
 
     from amlforge.specs.environment import EnvironmentSpec
-    from amlforge.specs.loader import LoadOptions, LoadProblem, load_project
+    from amlforge.specs.loader import LoadOptions, load_project
     from amlforge.specs.model import ModelSpec
     from amlforge.specs.project_spec import SpecError
 

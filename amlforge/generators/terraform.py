@@ -197,7 +197,7 @@ def render_terraform(inputs: Inputs, template: Template | None = None) -> str:
         out.append("")
     for step in tpl.traffic:
         props = {k: v for k, v in step.body["properties"].items() if k in ("traffic", "mirrorTraffic")}
-        out.append(f"# Traffic can only name deployments that exist: update the endpoint once they do.")
+        out.append("# Traffic can only name deployments that exist: update the endpoint once they do.")
         out.append(f'resource "azapi_update_resource" "{step.symbol}" {{')
         out.append(f"  type        = {hcl_str(f'{ML}/onlineEndpoints@' + tpl.api_version)}")
         out.append(f"  resource_id = azapi_resource.{step.endpoint_symbol}.id")

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from amlforge.errors import Location, UserInputError
 
+if TYPE_CHECKING:
+    from amlforge.specs.loader import LoadResult
 
-def _walked(specs: list[Path]) -> tuple[list[Path], Any]:
-    """What ``load_project`` reads for ``specs``: folders walked as ``amlforge lint`` walks them,
-    leaving out what each folder's configuration excludes (``exclude``, ``extend-exclude``) and
-    amlforge's generated output, so ``lock DIR`` never locks an excluded project's environment."""
+
+def _load(specs: list[Path]) -> LoadResult:
+    """``load_project`` of ``specs``, folders walked as ``amlforge lint`` walks them: without what
+    each folder's configuration excludes (``exclude``, ``extend-exclude``) and amlforge's generated
+    output, so ``lock DIR`` never locks an excluded project's environment."""
     from amlforge.policies.settings import Resolver
-    from amlforge.specs.loader import LoadOptions
+    from amlforge.specs.loader import LoadOptions, load_project
 
     if not any(p.is_dir() for p in specs):
-        return specs, LoadOptions(skip_unknown=True)
-    resolver = Resolver()
-    files = resolver.files(specs)
-    return [p for p, _ in files], LoadOptions(skip_unknown=True, files=files)
+        return load_project(specs, LoadOptions(skip_unknown=True))
+    files = Resolver().files(specs)
+    return load_project([p for p, _ in files], LoadOptions(skip_unknown=True, files=files))
 
 
 def conda_files_for(paths: Sequence[Path]) -> list[Path]:
@@ -36,9 +38,9 @@ def conda_files_for(paths: Sequence[Path]) -> list[Path]:
         UserInputError: a YAML file or folder names no conda file at all.
     """
     from amlforge.specs.files import read_user_text
-    from amlforge.specs.loader import PROJECT_SPEC, LoadOptions, classify, is_project_spec, load_project
-    from amlforge.specs.source import parse_yaml
+    from amlforge.specs.loader import PROJECT_SPEC, classify, is_project_spec
     from amlforge.specs.project import is_local_path
+    from amlforge.specs.source import parse_yaml
 
     out: list[Path] = []
     specs: list[Path] = []
@@ -59,7 +61,7 @@ def conda_files_for(paths: Sequence[Path]) -> list[Path]:
                 continue
         specs.append(path)
     if specs:
-        result = load_project(*_walked(specs))
+        result = _load(specs)
         found = 0
         for env in result.project.environments:
             value = env.spec.conda_file
